@@ -1,0 +1,1 @@
+"""rag: answers from your own documents, with citations that point at real text."""

@@ -1,0 +1,114 @@
+"""The extractive answerer: the retrieved sentences that best answer the question, each cited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.citations import citation_id
+from rag.embedding import Embedder
+from rag.sentences import sentence_spans
+from rag.types import Answer, Citation, ScoredChunk
+
+NOT_FOUND = "The documents do not contain an answer to this question."
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(
+    "a an the of in on at to for from by with and or but is are was were be been being do does "
+    "did what which who whom whose when where why how many much that this these those it its as "
+    "into about than then there their they them he she his her we you your i me my our us not "
+    "no".split()
+)
+_HEADER = re.compile(r"^(date|title|published)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence of a retrieved passage, in document coordinates."""
+
+    passage: ScoredChunk
+    start: int
+    end: int
+    text: str
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words of a text, without stop words."""
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+class ExtractiveAnswerer:
+    """Answers by quoting: picks the best sentences from the retrieved passages."""
+
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, min_relevance: float, max_sentences: int = 3) -> None:
+        self.embedder = embedder
+        self.min_relevance = min_relevance
+        self.max_sentences = max_sentences
+
+    def answer(self, question: str, passages: list[ScoredChunk]) -> Answer:
+        """A grounded answer, or a decline when no passage is relevant enough."""
+        relevant = [p for p in passages if p.score >= self.min_relevance]
+        if not relevant:
+            return Answer(question=question, answer=NOT_FOUND, answered=False)
+        candidates = _candidates(relevant)
+        scores = self._score(question, candidates)
+        chosen = _choose(candidates, scores, self.max_sentences)
+        citations = [_citation(n, c, float(scores[i])) for n, (i, c) in enumerate(chosen, start=1)]
+        text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+        return Answer(question=question, answer=text, answered=True, citations=citations)
+
+    def _score(self, question: str, candidates: list[Candidate]) -> np.ndarray:
+        """Semantic similarity to the question, plus word overlap and the passage's own score."""
+        vectors = self.embedder.embed([question] + [c.text for c in candidates])
+        similarity = vectors[1:] @ vectors[0]
+        asked = content_words(question)
+        overlap = np.array([len(asked & content_words(c.text)) / max(1, len(asked))
+                            for c in candidates])
+        passage = np.array([c.passage.score for c in candidates])
+        return 0.6 * similarity + 0.25 * overlap + 0.15 * passage
+
+
+def _candidates(passages: list[ScoredChunk]) -> list[Candidate]:
+    """Sentences of the passages, each span once, without header lines and fragments."""
+    seen: set[tuple[str, int, int]] = set()
+    out: list[Candidate] = []
+    for p in passages:
+        chunk = p.chunk
+        for start, end in sentence_spans(chunk.text):
+            text = chunk.text[start:end]
+            key = (chunk.doc_id, chunk.start + start, chunk.start + end)
+            if key in seen or len(text) < 15 or _HEADER.match(text):
+                continue
+            seen.add(key)
+            out.append(Candidate(p, chunk.start + start, chunk.start + end, text))
+    return out
+
+
+def _choose(candidates: list[Candidate], scores: np.ndarray, limit: int) -> list[tuple[int, Candidate]]:
+    """The best sentence, plus runners-up nearly as good, with no repeated text."""
+    order = np.argsort(-scores)
+    best = float(scores[order[0]])
+    chosen: list[tuple[int, Candidate]] = []
+    texts: set[str] = set()
+    for i in order[:limit * 3]:
+        c = candidates[i]
+        normal = " ".join(c.text.lower().split())
+        if scores[i] < best - 0.1 or normal in texts:
+            continue
+        texts.add(normal)
+        chosen.append((int(i), c))
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def _citation(n: int, c: Candidate, score: float) -> Citation:
+    """The numbered citation for a chosen sentence."""
+    chunk = c.passage.chunk
+    return Citation(n=n, id=citation_id(chunk.id, c.start, c.end), doc_id=chunk.doc_id,
+                    title=chunk.title, source=chunk.source, date=chunk.date, quote=c.text,
+                    start=c.start, end=c.end, chunk_id=chunk.id, score=round(score, 4),
+                    passage=chunk.text, passage_start=chunk.start, page=chunk.page)

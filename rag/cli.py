@@ -1,0 +1,166 @@
+"""The ``rag`` command: thin commands over the engine; errors are one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from rag.engine import Engine
+from rag.errors import RagError
+from rag.retrieval import Filters
+from rag.settings import Settings
+
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+class RagGroup(click.Group):
+    """A click group that prints domain errors as one line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except RagError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+
+def store_options(func):
+    """--index, --collection and --chroma-url, shared by every command that opens the store."""
+    func = click.option("--chroma-url", envvar="RAG_CHROMA_URL",
+                        help="Use a Chroma server (http://host:port) instead of a local folder.")(func)
+    func = click.option("--collection", envvar="RAG_COLLECTION", help="Collection name.")(func)
+    func = click.option("--index", "index_dir", envvar="RAG_INDEX_DIR",
+                        type=click.Path(file_okay=False, path_type=Path),
+                        help="Index folder (default: ./index in the project).")(func)
+    return func
+
+
+def date_options(func):
+    """--since and --until date filters."""
+    func = click.option("--until", type=_DATE, help="Only passages dated on or before YYYY-MM-DD.")(func)
+    func = click.option("--since", type=_DATE, help="Only passages dated on or after YYYY-MM-DD.")(func)
+    return func
+
+
+def make_engine(index_dir: Path | None, collection: str | None, chroma_url: str | None) -> Engine:
+    """An engine for the chosen store, closed (releasing the index folder) when the command ends."""
+    engine = Engine(Settings.load(index_dir=index_dir, collection=collection, chroma_url=chroma_url))
+    click.get_current_context().call_on_close(engine.close)
+    return engine
+
+
+def make_filters(since, until) -> Filters:
+    """Filters from the parsed --since/--until values."""
+    return Filters(since=since.date().isoformat() if since else None,
+                   until=until.date().isoformat() if until else None)
+
+
+@click.group(cls=RagGroup)
+@click.version_option(package_name="rag")
+def main() -> None:
+    """Ask questions of your own documents and get answers with citations you can check."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--prune", is_flag=True, help="Remove indexed documents whose files are gone.")
+@click.option("--rebuild", is_flag=True, help="Drop the collection and index from scratch.")
+@store_options
+def index(paths, prune, rebuild, index_dir, collection, chroma_url) -> None:
+    """Chunk and embed files and folders (txt, md, html, pdf, jsonl) into the index."""
+    from rag.progress import ProgressBar
+
+    engine = make_engine(index_dir, collection, chroma_url)
+    with ProgressBar("embedding") as bar:
+        report = engine.index(list(paths), prune=prune, rebuild=rebuild, progress=bar.update)
+    for name, reason in report.failed:
+        click.echo(f"skipped {name}: {reason}", err=True)
+    click.echo(report.summary())
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer and citations as JSON.")
+@click.option("-k", type=int, default=None, help="Passages to retrieve (default 5).")
+@date_options
+@store_options
+def ask(question, as_json, k, since, until, index_dir, collection, chroma_url) -> None:
+    """Answer a question from the indexed documents, with numbered sources."""
+    engine = make_engine(index_dir, collection, chroma_url)
+    seeded = engine.ensure_index()
+    if seeded is not None:
+        click.echo(f"The index was empty: indexed {engine.settings.seeds_dir} first "
+                   f"({seeded.summary()}).", err=True)
+    answer = engine.ask(question, k=k, filters=make_filters(since, until))
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        return
+    click.echo(answer.answer)
+    if answer.citations:
+        click.echo("\nSources:")
+    for c in answer.citations:
+        when = f", {c.date}" if c.date else ""
+        click.echo(f"[{c.n}] {c.title}{when} ({c.source}) chars {c.start}-{c.end}  id {c.id}")
+
+
+@main.command()
+@click.argument("query")
+@click.option("-k", type=int, default=None, help="Passages to return (default 5).")
+@click.option("--json", "as_json", is_flag=True, help="Print the passages as JSON.")
+@date_options
+@store_options
+def search(query, k, as_json, since, until, index_dir, collection, chroma_url) -> None:
+    """Ranked passages with scores, without an answer."""
+    engine = make_engine(index_dir, collection, chroma_url)
+    results = engine.search(query, k=k, filters=make_filters(since, until))
+    if as_json:
+        click.echo(json.dumps([passage_dict(r) for r in results], indent=2, ensure_ascii=False))
+        return
+    if not results:
+        click.echo("No passages found.")
+    for rank, r in enumerate(results, start=1):
+        c = r.chunk
+        click.echo(f"{rank}. {r.score:.3f}  {c.title} {c.date or ''} ({c.source}) "
+                   f"chars {c.start}-{c.end}\n   {' '.join(c.text.split())[:300]}")
+
+
+def passage_dict(r) -> dict:
+    """The JSON shape of a ranked passage."""
+    c = r.chunk
+    return {"score": round(r.score, 4), "chunk_id": c.id, "doc_id": c.doc_id, "title": c.title,
+            "source": c.source, "date": c.date, "page": c.page, "start": c.start, "end": c.end,
+            "text": c.text, "duplicates": list(r.duplicates)}
+
+
+@main.command()
+@click.argument("citation_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the lookup as JSON.")
+@store_options
+def show(citation_id, as_json, index_dir, collection, chroma_url) -> None:
+    """Show a cited passage in its document, with its location."""
+    found = make_engine(index_dir, collection, chroma_url).lookup(citation_id)
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), indent=2, ensure_ascii=False))
+        return
+    page = f", page {found.page}" if found.page else ""
+    click.echo(f"{found.title} ({found.date or 'undated'}{page})\n{found.source}\n"
+               f"characters {found.start}-{found.end} of document {found.doc_id}\n")
+    quote_at = found.start - found.passage_start
+    passage = found.passage
+    marked = (passage[:quote_at] + click.style(">>" + found.quote + "<<", bold=True)
+              + passage[quote_at + len(found.quote):])
+    click.echo(f"...{found.before[-200:]}{marked}{found.after[:200]}...")
+
+
+@main.command()
+@store_options
+def documents(index_dir, collection, chroma_url) -> None:
+    """List indexed documents."""
+    for r in make_engine(index_dir, collection, chroma_url).documents():
+        click.echo(f"{r.id}  {r.date or '----------'}  {r.chunks:4d} chunks  {r.title}  ({r.source})")

@@ -1,0 +1,142 @@
+"""The engine: the one object the CLI, the API and the chat window all call."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from rag.answering import ExtractiveAnswerer
+from rag.citations import CitationLookup, resolve
+from rag.conversation import standalone_query
+from rag.embedding import Embedder, shared_embedder
+from rag.errors import InvalidRequest
+from rag.indexer import ChunkingOptions, IndexReport, Progress, index_paths
+from rag.retrieval import DenseRetriever, Filters, Retriever
+from rag.settings import Settings
+from rag.store import ChunkStore, DocumentRecord, drop_collection
+from rag.types import Answer, ScoredChunk
+
+MAX_K = 50
+
+
+class Engine:
+    """Owns the embedder and the store (both opened lazily) and answers questions over them."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or shared_embedder(settings.embed_batch_size)
+        self._store: ChunkStore | None = None
+        self._client = None
+        self._lock = None
+        self._open_lock = threading.Lock()
+        self.write_lock = threading.RLock()
+
+    @property
+    def store(self) -> ChunkStore:
+        """The Chroma store, opened (and locked, when embedded) on first use."""
+        if self._store is None:
+            with self._open_lock:
+                if self._store is None:
+                    self._store = self._open_store()
+        return self._store
+
+    def _open_store(self) -> ChunkStore:
+        """Open the client (once) and the collection, checking the model it was built with."""
+        from rag.chroma_client import open_client
+
+        if self._client is None:
+            self._client, self._lock = open_client(self.settings.index_dir, self.settings.chroma_url)
+        try:
+            return ChunkStore(self._client, self.settings.collection, self.embedder.name,
+                              self.embedder.dimension)
+        except Exception:
+            self.close()
+            raise
+
+    @property
+    def retriever(self) -> Retriever:
+        """The retrieval stage."""
+        return DenseRetriever(self.store, self.embedder)
+
+    @property
+    def answerer(self) -> ExtractiveAnswerer:
+        """The answering stage."""
+        return ExtractiveAnswerer(self.embedder, self.settings.min_relevance)
+
+    def index(self, paths: Iterable[Path], prune: bool = False, rebuild: bool = False,
+              progress: Progress | None = None) -> IndexReport:
+        """Index files and folders into the collection."""
+        options = ChunkingOptions(self.settings.chunk_size, self.settings.chunk_overlap)
+        with self.write_lock:
+            if rebuild:
+                self._drop_collection()
+            return index_paths(list(paths), self.store, self.embedder, options, prune, progress)
+
+    def _drop_collection(self) -> None:
+        """Delete the collection whatever it holds, even one built with another model."""
+        from rag.chroma_client import open_client
+
+        if self._client is None:
+            self._client, self._lock = open_client(self.settings.index_dir, self.settings.chroma_url)
+        drop_collection(self._client, self.settings.collection)
+        self._store = None
+
+    def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
+        """Index the bundled seeds when the collection is empty; None when nothing was needed."""
+        if self.store.count() > 0 or not self.settings.seeds_dir.exists():
+            return None
+        return self.index([self.settings.seeds_dir], progress=progress)
+
+    def search(self, query: str, k: int | None = None, filters: Filters = Filters()) -> list[ScoredChunk]:
+        """Ranked passages for a query."""
+        query = self._check_text(query, "query")
+        return self.retriever.retrieve(query, self._check_k(k), filters)
+
+    def ask(self, question: str, history: list[tuple[str, str]] | None = None,
+            k: int | None = None, filters: Filters = Filters()) -> Answer:
+        """A cited answer to a question, using the conversation for follow-ups."""
+        question = self._check_text(question, "question")
+        passages = self.retriever.retrieve(standalone_query(question, history), self._check_k(k),
+                                           filters)
+        return self.answerer.answer(question, passages)
+
+    def lookup(self, cid: str) -> CitationLookup:
+        """The passage behind a citation id, in its document's context."""
+        return resolve(self.store, cid)
+
+    def documents(self) -> list[DocumentRecord]:
+        """Indexed documents, newest first."""
+        return sorted(self.store.records().values(), key=lambda r: (r.date or "", r.title),
+                      reverse=True)
+
+    def delete_document(self, doc_id: str) -> DocumentRecord:
+        """Remove one document and its chunks."""
+        with self.write_lock:
+            record = self.store.record(doc_id)
+            self.store.remove([doc_id])
+            return record
+
+    def close(self) -> None:
+        """Release the index folder."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+        self._store = self._client = None
+
+    def _check_text(self, text: str, what: str) -> str:
+        """A non-empty, not over-long question or query."""
+        text = (text or "").strip()
+        if not text:
+            raise InvalidRequest(f"the {what} is empty")
+        if len(text) > self.settings.max_question_chars:
+            raise InvalidRequest(f"the {what} is {len(text)} characters long; the limit is "
+                                 f"{self.settings.max_question_chars}")
+        return text
+
+    def _check_k(self, k: int | None) -> int:
+        """k within 1..MAX_K (the default when None)."""
+        k = self.settings.top_k if k is None else k
+        if not 1 <= k <= MAX_K:
+            raise InvalidRequest(f"k must be between 1 and {MAX_K}, got {k}")
+        return k

@@ -1,0 +1,41 @@
+"""Domain errors: the CLI and the API turn these into one clear message."""
+
+
+class RagError(Exception):
+    """Base class for every error the library raises on purpose."""
+
+
+class UnsupportedFile(RagError):
+    """A file whose type we cannot load."""
+
+
+class EmptyDocument(RagError):
+    """A file that holds no text."""
+
+
+class UnreadableFile(RagError):
+    """A file that exists but cannot be read or decoded."""
+
+
+class IndexMismatch(RagError):
+    """An index built with another embedding model or dimension."""
+
+
+class IndexDamaged(RagError):
+    """An index whose contents disagree with what it records."""
+
+
+class IndexLocked(RagError):
+    """Another process is writing to the same index folder."""
+
+
+class CitationNotFound(RagError):
+    """A citation id that does not resolve to an indexed passage."""
+
+
+class DocumentNotFound(RagError):
+    """A document id that is not in the index."""
+
+
+class InvalidRequest(RagError):
+    """A request whose values are out of range."""

@@ -1,0 +1,122 @@
+"""Incremental indexing: load, skip what is unchanged, chunk, embed, replace, prune."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.chunking import chunk_document
+from rag.embedding import Embedder
+from rag.loaders import load_paths
+from rag.store import ChunkStore
+from rag.types import Chunk, Document
+
+Progress = Callable[[int, int], None]  # (chunks done, chunks total)
+_DOCS_PER_BATCH = 64
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    repaired: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for people."""
+        rate = f", {self.chunks / self.seconds:.1f} chunks/s" if self.chunks and self.seconds else ""
+        return (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+                f"removed {self.removed}, failed {len(self.failed)}; "
+                f"{self.chunks} chunks embedded in {self.seconds:.1f}s{rate}")
+
+
+@dataclass(frozen=True)
+class ChunkingOptions:
+    """How documents are cut and what text is embedded for each chunk."""
+
+    size: int = 1000
+    overlap: int = 150
+    title_in_chunk: bool = False
+
+
+def index_paths(paths: list[Path], store: ChunkStore, embedder: Embedder,
+                options: ChunkingOptions = ChunkingOptions(), prune: bool = False,
+                progress: Progress | None = None) -> IndexReport:
+    """Bring the store in step with the files under ``paths``."""
+    began = time.perf_counter()
+    report = IndexReport()
+    missing = [str(p) for p in paths if not p.exists()]
+    report.failed += [(p, "no such file or folder") for p in missing]
+    loaded = load_paths([p for p in paths if p.exists()])
+    report.failed += loaded.failures
+    report.repaired = store.repair()
+    records = store.records()
+    documents = _unique(loaded.documents, report)
+    todo = [d for d in documents if d.id not in records or records[d.id].sha256 != d.sha256]
+    report.unchanged = len(documents) - len(todo)
+    report.updated = sum(1 for d in todo if d.id in records)
+    report.added = len(todo) - report.updated
+    report.chunks = _embed_and_write(todo, store, embedder, options, progress)
+    if prune:
+        report.removed = _prune(paths, records, documents, loaded.failures, store)
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _unique(documents: list[Document], report: IndexReport) -> list[Document]:
+    """Drop later documents that reuse an id, reporting them."""
+    seen: dict[str, Document] = {}
+    for doc in documents:
+        if doc.id in seen:
+            report.failed.append((doc.source, f"duplicate document id {doc.id!r} (kept the first)"))
+        else:
+            seen[doc.id] = doc
+    return list(seen.values())
+
+
+def _embed_and_write(todo: list[Document], store: ChunkStore, embedder: Embedder,
+                     options: ChunkingOptions, progress: Progress | None) -> int:
+    """Chunk, embed and store documents in batches; returns the number of chunks written."""
+    batches = [todo[i:i + _DOCS_PER_BATCH] for i in range(0, len(todo), _DOCS_PER_BATCH)]
+    chunked = [[chunk_document(d, options.size, options.overlap) for d in batch] for batch in batches]
+    total = sum(len(c) for per_doc in chunked for c in per_doc)
+    done = 0
+    for batch, per_doc in zip(batches, chunked):
+        chunks = [c for doc_chunks in per_doc for c in doc_chunks]
+        vectors = embedder.embed([embedding_text(c, options.title_in_chunk) for c in chunks])
+        store.write(batch, chunks, vectors)
+        done += len(chunks)
+        if progress:
+            progress(done, total)
+    return total
+
+
+def embedding_text(chunk: Chunk, title_in_chunk: bool) -> str:
+    """The text the encoder sees for a chunk: optionally its title first."""
+    return f"{chunk.title}\n{chunk.text}" if title_in_chunk and chunk.title else chunk.text
+
+
+def _prune(paths: list[Path], records: dict, documents: list[Document],
+           failures: list[tuple[str, str]], store: ChunkStore) -> int:
+    """Remove documents under ``paths`` that this run no longer found; failed files are kept."""
+    roots = [str(p.resolve()) for p in paths]
+    seen = {d.id for d in documents}
+    failed = {str(Path(name.rsplit(":", 1)[0]).resolve()) for name, _ in failures} | {
+        str(Path(name).resolve()) for name, _ in failures}
+    gone = [r.id for r in records.values()
+            if r.id not in seen and r.file not in failed and _under(r.file, roots)]
+    store.remove(gone)
+    return len(gone)
+
+
+def _under(file: str, roots: list[str]) -> bool:
+    """True when ``file`` is one of ``roots`` or inside one of them."""
+    return any(file == root or file.startswith(root.rstrip("/") + "/") for root in roots)

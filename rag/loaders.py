@@ -1,0 +1,159 @@
+"""Loading files into Documents: txt, md, html, pdf and eval-style jsonl."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import EmptyDocument, RagError, UnreadableFile, UnsupportedFile
+from rag.types import Document
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
+_HEADER_LINE = re.compile(r"^\s*(date|published|title)\b[:\s]\s*(.+?)\s*$", re.IGNORECASE)
+_ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+
+@dataclass
+class LoadReport:
+    """What a walk over some paths produced: documents, and files skipped with the reason."""
+
+    documents: list[Document] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+def sha256_text(text: str) -> str:
+    """Hex sha256 of a text, used as the content hash of a document."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_document_id(path: Path) -> str:
+    """A stable id for the document of a file: a hash of its absolute path."""
+    return "f" + hashlib.sha256(str(path.resolve()).encode("utf-8")).hexdigest()[:15]
+
+
+def iter_files(paths: list[Path]) -> Iterator[Path]:
+    """Every file under the given paths, recursively, in a stable order; hidden files skipped."""
+    for root in paths:
+        if root.is_dir():
+            for path in sorted(root.rglob("*")):
+                if path.is_file() and not any(p.startswith(".") for p in path.relative_to(root).parts):
+                    yield path
+        else:
+            yield root
+
+
+def load_paths(paths: list[Path]) -> LoadReport:
+    """Load every file under the paths; a broken file is reported and skipped."""
+    report = LoadReport()
+    for path in iter_files(paths):
+        report.files.append(str(path.resolve()))
+        try:
+            report.documents.extend(load_file(path, report.failures))
+        except RagError as exc:
+            report.failures.append((str(path), str(exc)))
+        except OSError as exc:
+            report.failures.append((str(path), f"cannot read file: {exc.strerror or exc}"))
+    return report
+
+
+def load_file(path: Path, failures: list[tuple[str, str]] | None = None) -> list[Document]:
+    """Load one file into its documents (one, or one per line for jsonl)."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnsupportedFile(f"unsupported file type {suffix or '(none)'!r}; supported: "
+                              + ", ".join(SUPPORTED_SUFFIXES))
+    if suffix == ".jsonl":
+        return list(_load_jsonl(path, failures if failures is not None else []))
+    if suffix == ".pdf":
+        from rag.pdf import load_pdf
+
+        return [load_pdf(path, file_document_id(path))]
+    text = decode_text(path.read_bytes())
+    if suffix in (".html", ".htm"):
+        from rag.html import html_to_document_fields
+
+        title, date, text = html_to_document_fields(text)
+        return [_document(path, text, title or path.stem, date)]
+    title, date = _text_header(text, markdown=suffix != ".txt")
+    return [_document(path, text, title or _title_from_name(path), date)]
+
+
+def decode_text(data: bytes) -> str:
+    """Decode file bytes: BOMs, then UTF-8, then Windows-1252/Latin-1; binary data is refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data[:8192]:
+        raise UnreadableFile("binary content, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _document(path: Path, text: str, title: str, date: str | None) -> Document:
+    """A Document for a whole file; empty text is an error."""
+    if not text.strip():
+        raise EmptyDocument("no text in file")
+    source = str(path.resolve())
+    return Document(id=file_document_id(path), title=title, source=source, text=text,
+                    sha256=sha256_text(text), date=date, file=source)
+
+
+def _text_header(text: str, markdown: bool) -> tuple[str | None, str | None]:
+    """Title and date from leading ``date ...``/``title ...`` lines or a markdown heading."""
+    title = date = None
+    for line in text.lstrip("\ufeff").splitlines()[:6]:
+        if markdown and line.startswith("# ") and title is None:
+            title = line[2:].strip()
+            continue
+        match = _HEADER_LINE.match(line)
+        if not match:
+            if line.strip():
+                break
+            continue
+        key, value = match.group(1).lower(), match.group(2)
+        if key == "title":
+            title = title or value
+        elif date is None and (iso := _ISO_DATE.search(value)):
+            date = iso.group(1)
+    return title, date
+
+
+def _title_from_name(path: Path) -> str:
+    """A readable title from a file name: ``india-us_talks`` -> ``India us talks``."""
+    words = re.sub(r"[-_]+", " ", path.stem).strip()
+    return words[:1].upper() + words[1:] if words else path.name
+
+
+def _load_jsonl(path: Path, failures: list[tuple[str, str]]) -> Iterator[Document]:
+    """One document per line, in the layout of the eval sets: id, title, text, date/published, url."""
+    source_file = str(path.resolve())
+    with path.open("rb") as handle:
+        for lineno, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            name = f"{path}:{lineno}"
+            try:
+                record = json.loads(decode_text(raw))
+                text = record.get("text") if isinstance(record, dict) else None
+                if not isinstance(text, str) or not text.strip():
+                    raise EmptyDocument("line has no 'text'")
+            except (ValueError, RagError) as exc:
+                failures.append((name, f"bad jsonl line: {exc}"))
+                continue
+            doc_id = str(record.get("id") or f"{file_document_id(path)}-{lineno}")
+            date = record.get("date") or record.get("published")
+            iso = _ISO_DATE.search(str(date)) if date else None
+            yield Document(id=doc_id, title=str(record.get("title") or doc_id),
+                           source=str(record.get("url") or f"{source_file}#{doc_id}"), text=text,
+                           sha256=sha256_text(text), date=iso.group(1) if iso else None,
+                           file=source_file)

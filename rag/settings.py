@@ -1,0 +1,60 @@
+"""One Settings object: defaults, then RAG_* environment variables, then explicit overrides."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the engine needs to know; built once and passed down."""
+
+    index_dir: Path = PROJECT_ROOT / "index"
+    collection: str = "documents"
+    chroma_url: str | None = None
+    seeds_dir: Path = PROJECT_ROOT / "seeds"
+    data_dir: Path = PROJECT_ROOT / "data"
+    chunk_size: int = 1000
+    chunk_overlap: int = 150
+    top_k: int = 5
+    embed_batch_size: int = 64
+    min_relevance: float = 0.25
+    llm: str = "extractive"
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 60.0
+    api_token: str | None = None
+    max_question_chars: int = 2000
+    max_upload_bytes: int = 20 * 1024 * 1024
+
+    @classmethod
+    def load(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from the environment (RAG_<FIELD>) and keyword overrides (None is ignored)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            raw = env.get(f"RAG_{field.name.upper()}")
+            if raw not in (None, ""):
+                values[field.name] = _coerce(field.name, raw, type(getattr(cls, field.name, "")))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for name in ("index_dir", "seeds_dir", "data_dir"):
+            if name in values:
+                values[name] = Path(values[name]).expanduser()  # type: ignore[arg-type]
+        return replace(cls(), **values)
+
+
+def _coerce(name: str, raw: str, kind: type) -> object:
+    """Turn an environment string into the field's type, with an error naming the variable."""
+    try:
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"RAG_{name.upper()} must be a number, got {raw!r}") from exc
+    return raw

@@ -1,0 +1,223 @@
+"""The Chroma store: chunks with their embeddings, and one record per fully indexed document."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.errors import DocumentNotFound, IndexDamaged, IndexMismatch, InvalidRequest
+from rag.types import Chunk, Document, ScoredChunk
+
+DOCS_SUFFIX = "__docs"
+_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,60}[a-zA-Z0-9]$")
+_PAGE = 5000  # rows per Chroma get() call
+_WRITE_BATCH = 4000  # rows per Chroma add() call
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the store knows about one indexed document."""
+
+    id: str
+    title: str
+    source: str
+    file: str
+    date: str | None
+    sha256: str
+    chunks: int
+    indexed_at: float
+
+
+def validate_collection_name(name: str) -> str:
+    """Collection names Chroma accepts, without our reserved suffix."""
+    if not _NAME.match(name) or name.endswith(DOCS_SUFFIX):
+        raise InvalidRequest(f"collection name must be 3-62 letters, digits, '.', '_' or '-', "
+                             f"not ending in {DOCS_SUFFIX!r}; got {name!r}")
+    return name
+
+
+class ChunkStore:
+    """A pair of Chroma collections: ``NAME`` holds chunks, ``NAME__docs`` the document records.
+
+    Chunks are written before their record, and the record is removed before its chunks, so a
+    document with a record is always complete; chunks without a record are leftovers of an
+    interrupted run and are removed by ``repair``.
+    """
+
+    def __init__(self, client, name: str, model_name: str, dimension: int) -> None:
+        self.client = client
+        self.name = validate_collection_name(name)
+        self.model_name = model_name
+        self.dimension = dimension
+        meta = {"embed_model": model_name, "dimension": dimension}
+        self.chunks = client.get_or_create_collection(
+            name, embedding_function=None, metadata=meta, configuration={"hnsw": {"space": "cosine"}})
+        self.docs = client.get_or_create_collection(name + DOCS_SUFFIX, embedding_function=None)
+        self._check_model()
+
+    def _check_model(self) -> None:
+        """Refuse an index built with another encoder: its vectors would be meaningless here."""
+        meta = self.chunks.metadata or {}
+        built = (meta.get("embed_model"), meta.get("dimension"))
+        if built != (self.model_name, self.dimension):
+            raise IndexMismatch(
+                f"collection {self.name!r} was built with {built[0]} (dimension {built[1]}), but this "
+                f"build embeds with {self.model_name} (dimension {self.dimension}); rebuild it with "
+                f"`rag index --rebuild --collection {self.name} PATH`")
+
+    def records(self) -> dict[str, DocumentRecord]:
+        """Every fully indexed document, by id."""
+        out: dict[str, DocumentRecord] = {}
+        for ids, metas in _pages(self.docs):
+            for doc_id, meta in zip(ids, metas):
+                out[doc_id] = _record(doc_id, meta)
+        return out
+
+    def record(self, doc_id: str) -> DocumentRecord:
+        """One document's record, or DocumentNotFound."""
+        got = self.docs.get(ids=[doc_id], include=["metadatas"])
+        if not got["ids"]:
+            raise DocumentNotFound(f"no document with id {doc_id!r} in collection {self.name!r}")
+        return _record(doc_id, got["metadatas"][0])
+
+    def write(self, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Replace these documents' chunks and records; records go last, so a crash leaves no lie."""
+        self.remove([doc.id for doc in docs])
+        for i in range(0, len(chunks), _WRITE_BATCH):
+            batch = chunks[i:i + _WRITE_BATCH]
+            self.chunks.add(ids=[c.id for c in batch], embeddings=vectors[i:i + _WRITE_BATCH],
+                            documents=[c.text for c in batch],
+                            metadatas=[_chunk_meta(c) for c in batch])
+        counts = Counter(c.doc_id for c in chunks)
+        now = time.time()
+        self.docs.upsert(ids=[d.id for d in docs], embeddings=[[1.0]] * len(docs),
+                         metadatas=[_doc_meta(d, counts[d.id], now) for d in docs])
+
+    def remove(self, doc_ids: Iterable[str]) -> None:
+        """Delete documents: the record first, then its chunks."""
+        doc_ids = list(doc_ids)
+        for i in range(0, len(doc_ids), 500):
+            part = doc_ids[i:i + 500]
+            self.docs.delete(ids=part)
+            self.chunks.delete(where={"doc_id": {"$in": part}})
+
+    def repair(self) -> int:
+        """Remove chunks whose document has no record or a wrong count; returns documents fixed."""
+        records = self.records()
+        counts: Counter[str] = Counter()
+        for _, metas in _pages(self.chunks):
+            counts.update(meta["doc_id"] for meta in metas)
+        broken = [d for d, n in counts.items() if d not in records or records[d].chunks != n]
+        broken += [d for d, r in records.items() if counts.get(d, 0) != r.chunks and d not in broken]
+        self.remove(broken)
+        return len(broken)
+
+    def check(self) -> None:
+        """Cheap consistency check on open: chunk count must equal what the records say."""
+        expected = sum(r.chunks for r in self.records().values())
+        actual = self.chunks.count()
+        if expected != actual:
+            raise IndexDamaged(
+                f"collection {self.name!r} holds {actual} chunks but its records list {expected}; "
+                f"run `rag index --collection {self.name} PATH` to repair it, or "
+                f"`rag index --rebuild --collection {self.name} PATH` to rebuild it")
+
+    def count(self) -> int:
+        """Number of chunks."""
+        return self.chunks.count()
+
+    def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[ScoredChunk]:
+        """The k nearest chunks by cosine similarity."""
+        if self.chunks.count() == 0:
+            return []
+        got = self.chunks.query(query_embeddings=[vector], n_results=k, where=where,
+                                include=["documents", "metadatas", "distances"])
+        return [ScoredChunk(_chunk(i, t, m), 1.0 - float(d)) for i, t, m, d in
+                zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
+
+    def get_chunks(self, ids: list[str]) -> list[Chunk]:
+        """Chunks by id (missing ids are left out)."""
+        got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
+        return [_chunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
+    def document_chunks(self, doc_id: str, indexes: list[int] | None = None) -> list[Chunk]:
+        """The chunks of one document (all, or those at ``indexes``), in order."""
+        where: dict = {"doc_id": doc_id}
+        if indexes is not None:
+            where = {"$and": [where, {"index": {"$in": indexes}}]}
+        got = self.chunks.get(where=where, include=["documents", "metadatas"])
+        chunks = [_chunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        return sorted(chunks, key=lambda c: c.index)
+
+    def all_chunks(self) -> Iterable[Chunk]:
+        """Every chunk, page by page (for building the lexical index)."""
+        for offset in range(0, self.chunks.count(), _PAGE):
+            got = self.chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            yield from (_chunk(i, t, m) for i, t, m in
+                        zip(got["ids"], got["documents"], got["metadatas"]))
+
+
+def drop_collection(client, name: str) -> None:
+    """Delete a collection and its document records, if they exist."""
+    existing = {c.name for c in client.list_collections()}
+    for full in (validate_collection_name(name), name + DOCS_SUFFIX):
+        if full in existing:
+            client.delete_collection(full)
+
+
+def collection_names(client) -> list[str]:
+    """Our collections (without the document-record companions)."""
+    return sorted(c.name for c in client.list_collections() if not c.name.endswith(DOCS_SUFFIX))
+
+
+def _pages(collection):
+    """(ids, metadatas) of a whole collection, in pages."""
+    total = collection.count()
+    for offset in range(0, total, _PAGE):
+        got = collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+        yield got["ids"], got["metadatas"]
+
+
+def date_number(date: str | None) -> int:
+    """2020-09-12 -> 20200912, for range filters (Chroma compares numbers, not strings)."""
+    return int(date.replace("-", "")) if date else 0
+
+
+def _chunk_meta(c: Chunk) -> dict:
+    """Chroma metadata of a chunk (Chroma refuses None values, so absent keys mean none)."""
+    meta = {"doc_id": c.doc_id, "index": c.index, "start": c.start, "end": c.end,
+            "title": c.title, "source": c.source, "date_num": date_number(c.date)}
+    if c.date:
+        meta["date"] = c.date
+    if c.page is not None:
+        meta["page"] = c.page
+    return meta
+
+
+def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
+    """A Chunk from its Chroma row."""
+    return Chunk(id=chunk_id, doc_id=meta["doc_id"], index=int(meta["index"]), text=text,
+                 start=int(meta["start"]), end=int(meta["end"]), title=meta.get("title", ""),
+                 source=meta.get("source", ""), date=meta.get("date"), page=meta.get("page"))
+
+
+def _doc_meta(d: Document, chunks: int, now: float) -> dict:
+    """Chroma metadata of a document record."""
+    meta = {"title": d.title, "source": d.source, "file": d.file, "sha256": d.sha256,
+            "chunks": chunks, "indexed_at": now}
+    if d.date:
+        meta["date"] = d.date
+    return meta
+
+
+def _record(doc_id: str, meta: dict) -> DocumentRecord:
+    """A DocumentRecord from its Chroma row."""
+    return DocumentRecord(id=doc_id, title=meta.get("title", ""), source=meta.get("source", ""),
+                          file=meta.get("file", ""), date=meta.get("date"),
+                          sha256=meta.get("sha256", ""), chunks=int(meta.get("chunks", 0)),
+                          indexed_at=float(meta.get("indexed_at", 0)))

@@ -1,0 +1,81 @@
+"""The small records that travel between stages: files -> documents -> chunks -> answers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """One loaded document: its whole text and what we know about it."""
+
+    id: str
+    title: str
+    source: str
+    text: str
+    sha256: str
+    date: str | None = None
+    file: str = ""  # the file it was loaded from (several documents may share one jsonl file)
+    pages: tuple[int, ...] = ()  # start offset of each page, for PDFs
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of a document: ``document.text[start:end] == text``."""
+
+    id: str
+    doc_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+    title: str
+    source: str
+    date: str | None = None
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    """A retrieved chunk with its relevance score (higher is better)."""
+
+    chunk: Chunk
+    score: float
+    duplicates: tuple[str, ...] = ()  # sources of near-duplicate passages collapsed into this one
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A quoted sentence that supports part of an answer, located in its document."""
+
+    n: int
+    id: str
+    doc_id: str
+    title: str
+    source: str
+    date: str | None
+    quote: str
+    start: int
+    end: int
+    chunk_id: str
+    score: float
+    passage: str
+    passage_start: int
+    page: int | None = None
+    verified: bool = True
+
+
+@dataclass
+class Answer:
+    """An answer with numbered citations; ``answered`` is False when the documents lack it."""
+
+    question: str
+    answer: str
+    answered: bool
+    citations: list[Citation] = field(default_factory=list)
+    backend: str = "extractive"
+    notice: str | None = None
+
+    def to_dict(self) -> dict:
+        """The JSON shape shared by ``rag ask --json`` and the API."""
+        return asdict(self)

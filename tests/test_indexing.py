@@ -1,0 +1,102 @@
+"""Incremental indexing: unchanged files embed nothing, edits replace, prune removes, bad files skip."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import SEED_FILE
+
+from rag.embedding import Embedder
+from rag.engine import Engine
+from rag.errors import IndexMismatch
+from rag.store import ChunkStore
+
+
+def chunk_ids(engine: Engine) -> list[str]:
+    return [c.id for c in engine.store.all_chunks()]
+
+
+def test_reindexing_unchanged_files_embeds_nothing(engine, settings):
+    first = engine.index([settings.seeds_dir])
+    assert (first.added, first.chunks) == (1, engine.store.count())
+    again = engine.index([settings.seeds_dir])
+    assert (again.added, again.updated, again.unchanged, again.chunks) == (0, 0, 1, 0)
+
+
+def test_editing_a_file_replaces_its_chunks_without_duplicates(engine, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    note = folder / "note.txt"
+    note.write_text("The harbour bridge opened in 1932. It carries eight lanes of traffic.\n")
+    engine.index([folder])
+    before = chunk_ids(engine)
+    note.write_text("The harbour bridge opened in 1932. It now carries ten lanes of traffic.\n")
+    report = engine.index([folder])
+    after = chunk_ids(engine)
+    assert report.updated == 1 and report.chunks == len(after)
+    assert len(after) == len(set(after)) == len(before)
+    assert set(after).isdisjoint(before)
+    assert "ten lanes" in engine.search("how many lanes")[0].chunk.text
+
+
+def test_prune_removes_documents_whose_files_are_gone(engine, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Apples grow on trees in orchards.")
+    (folder / "b.txt").write_text("Bananas grow in tropical plantations.")
+    engine.index([folder])
+    (folder / "b.txt").unlink()
+    kept = engine.index([folder])
+    assert kept.removed == 0 and len(engine.documents()) == 2
+    pruned = engine.index([folder], prune=True)
+    assert pruned.removed == 1
+    assert [d.title for d in engine.documents()] == ["A"]
+    assert all("Bananas" not in c.text for c in engine.store.all_chunks())
+
+
+def test_bad_files_are_reported_and_good_files_land(engine, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(SEED_FILE, folder / "seed.txt")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    (folder / "latin1.txt").write_bytes("Le café était fermé à Noël.".encode("latin-1"))
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage")
+    (folder / "sheet.xlsx").write_bytes(b"PK\x03\x04 not supported")
+    report = engine.index([folder])
+    reasons = {name.rsplit("/", 1)[-1]: reason for name, reason in report.failed}
+    assert set(reasons) == {"empty.txt", "binary.txt", "broken.pdf", "sheet.xlsx"}
+    assert "no text" in reasons["empty.txt"]
+    assert "binary" in reasons["binary.txt"]
+    assert "PDF" in reasons["broken.pdf"]
+    assert "unsupported" in reasons["sheet.xlsx"]
+    assert report.added == 2
+    titles = {d.title for d in engine.documents()}
+    assert "Latin1" in titles
+    assert engine.search("café fermé")[0].chunk.text == "Le café était fermé à Noël."
+
+
+def test_an_index_built_with_another_dimension_is_refused(settings, embedder, tmp_path):
+    class OtherModel(Embedder):
+        name = "other-model"
+        dimension = 768
+
+    engine = Engine(settings, embedder=embedder)
+    engine.index([settings.seeds_dir])
+    engine.close()
+    other = Engine(settings, embedder=OtherModel())
+    with pytest.raises(IndexMismatch, match="rebuild"):
+        _ = other.store
+    other.close()
+
+
+def test_store_repair_removes_orphan_chunks(engine, settings):
+    engine.index([settings.seeds_dir])
+    store: ChunkStore = engine.store
+    doc = engine.documents()[0]
+    store.docs.delete(ids=[doc.id])  # as if killed between writing chunks and the record
+    assert store.repair() == 1
+    assert store.count() == 0
+    report = engine.index([settings.seeds_dir])
+    assert report.added == 1 and store.count() == report.chunks
