@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from rag.answering import ExtractiveAnswerer
@@ -100,6 +101,15 @@ class Engine:
         passages = self.retriever.retrieve(standalone_query(question, history), self._check_k(k),
                                            filters)
         return self.answerer.answer(question, passages)
+
+    def ask_stream(self, question: str, history: list[tuple[str, str]] | None = None,
+                   k: int | None = None, filters: Filters = Filters()) -> Iterator[str | Answer]:
+        """The answer's text in pieces as it is produced, then the final Answer with citations."""
+        answer = self.ask(question, history, k, filters)
+        pieces = re.split(r"(?<=\]) ", answer.answer)  # one cited sentence at a time
+        for i, piece in enumerate(pieces):
+            yield piece if i == len(pieces) - 1 else piece + " "
+        yield answer
 
     def lookup(self, cid: str) -> CitationLookup:
         """The passage behind a citation id, in its document's context."""

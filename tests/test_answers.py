@@ -56,3 +56,9 @@ def test_citation_lookup_returns_the_quote_in_context(seeded):
     assert found.quote == text[found.start:found.end] == answer.citations[0].quote
     assert found.passage == text[found.passage_start:found.passage_end]
     assert text[:found.passage_start].endswith(found.before)
+
+
+def test_streamed_pieces_add_up_to_the_answer(seeded):
+    *pieces, final = list(seeded.ask_stream("Which terrorist groups did both sides name?"))
+    assert "".join(pieces) == final.answer
+    assert len(pieces) == len(final.citations) >= 1
