@@ -164,3 +164,22 @@ def documents(index_dir, collection, chroma_url) -> None:
     """List indexed documents."""
     for r in make_engine(index_dir, collection, chroma_url).documents():
         click.echo(f"{r.id}  {r.date or '----------'}  {r.chunks:4d} chunks  {r.title}  ({r.source})")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+@store_options
+def serve(host, port, index_dir, collection, chroma_url) -> None:
+    """Serve the chat window at / and the API at /api and /v1 (docs at /docs)."""
+    import logging
+
+    import uvicorn
+
+    from rag.api import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+    settings = Settings.load(index_dir=index_dir, collection=collection, chroma_url=chroma_url)
+    click.echo(f"rag: chat window at http://{host}:{port}/  API docs at http://{host}:{port}/docs",
+               err=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

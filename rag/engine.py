@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from rag.answering import ExtractiveAnswerer
 from rag.citations import CitationLookup, resolve
 from rag.conversation import standalone_query
 from rag.embedding import Embedder, shared_embedder
-from rag.errors import InvalidRequest
+from rag.errors import CollectionNotFound, InvalidRequest
 from rag.indexer import ChunkingOptions, IndexReport, Progress, index_paths
 from rag.retrieval import DenseRetriever, Filters, Retriever
 from rag.settings import Settings
@@ -126,6 +127,24 @@ class Engine:
             record = self.store.record(doc_id)
             self.store.remove([doc_id])
             return record
+
+    def for_collection(self, name: str) -> Engine:
+        """An engine over another existing collection of the same store, sharing client and encoder."""
+        if name == self.settings.collection:
+            return self
+        if name not in {c.name for c in self._open_client().list_collections()}:
+            raise CollectionNotFound(f"no collection named {name!r} in this index")
+        other = Engine(replace(self.settings, collection=name), self.embedder)
+        other._client = self._client  # the lock stays with this engine, which owns the client
+        return other
+
+    def _open_client(self):
+        """The Chroma client, opened (and the folder locked) once."""
+        from rag.chroma_client import open_client
+
+        if self._client is None:
+            self._client, self._lock = open_client(self.settings.index_dir, self.settings.chroma_url)
+        return self._client
 
     def close(self) -> None:
         """Release the index folder."""

@@ -39,3 +39,19 @@ class DocumentNotFound(RagError):
 
 class InvalidRequest(RagError):
     """A request whose values are out of range."""
+
+
+class CollectionNotFound(RagError):
+    """A collection name that does not exist in the store."""
+
+
+class UploadRejected(RagError):
+    """An uploaded file refused before indexing: too large, or of a type we cannot load."""
+
+
+class UploadTooLarge(UploadRejected):
+    """An uploaded file over the size limit."""
+
+
+class NotReady(RagError):
+    """The server is still loading the model and the index, or failed to."""

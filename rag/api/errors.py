@@ -1,0 +1,69 @@
+"""Domain errors and bad requests become 4xx responses with ``{"detail": message}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from rag.errors import (
+    CitationNotFound,
+    CollectionNotFound,
+    DocumentNotFound,
+    IndexDamaged,
+    IndexLocked,
+    IndexMismatch,
+    NotReady,
+    RagError,
+    UnsupportedFile,
+    UploadTooLarge,
+)
+
+log = logging.getLogger("rag.serve")
+
+STATUS = [
+    ((CitationNotFound, DocumentNotFound, CollectionNotFound), 404),
+    ((UnsupportedFile,), 415),
+    ((NotReady, IndexLocked, IndexMismatch, IndexDamaged), 503),
+    ((UploadTooLarge,), 413),
+]
+
+
+def status_for(exc: RagError) -> int:
+    """The HTTP status of a domain error; plain bad requests are 422."""
+    return next((code for kinds, code in STATUS if isinstance(exc, kinds)), 422)
+
+
+def rag_error(_: Request, exc: RagError) -> JSONResponse:
+    """A domain error as a 4xx (or 503 while the server cannot answer)."""
+    headers = {"Retry-After": "2"} if isinstance(exc, NotReady) else None
+    return JSONResponse({"detail": str(exc)}, status_code=status_for(exc), headers=headers)
+
+
+def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    """Malformed JSON is a 400; values out of range a 422; both with one readable message."""
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return JSONResponse({"detail": "malformed JSON in the request body"}, status_code=400)
+    return JSONResponse({"detail": "; ".join(_describe(e) for e in errors)}, status_code=422)
+
+
+def _describe(error: dict) -> str:
+    """``field: message`` for one validation error."""
+    where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
+    return f"{where}: {error.get('msg')}" if where else str(error.get("msg"))
+
+
+def internal_error(_: Request, exc: Exception) -> JSONResponse:
+    """An unexpected failure: logged with its trace, answered without one."""
+    log.error("internal error", exc_info=exc)
+    return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on an app."""
+    app.add_exception_handler(RagError, rag_error)
+    app.add_exception_handler(RequestValidationError, bad_request)
+    app.add_exception_handler(Exception, internal_error)

@@ -1,0 +1,168 @@
+"""Request and response models of the API; their constraints and examples document it at /docs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.engine import MAX_K
+
+QUESTION = "How many Indian troops died in the Pathankot attack?"
+_CITATION_ID = "0123456789abcdef-1830-1934"
+
+
+class AskRequest(BaseModel):
+    """A question, with the conversation so far for follow-ups."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"question": QUESTION},
+        {"question": "And the Indian one?",
+         "history": [["Who led the US delegation?", "Ambassador Nathan Sales led it. [1]"]]},
+        {"question": QUESTION, "k": 3, "stream": True, "since": "2020-01-01"},
+    ]})
+
+    question: str = Field(min_length=1, description="The question (at most RAG_MAX_QUESTION_CHARS, "
+                          "2000 by default).", examples=[QUESTION])
+    history: list[tuple[str, str]] = Field(default_factory=list, max_length=50,
+                                           description="Earlier turns as [user, assistant] pairs, oldest "
+                                           "first.")
+    k: int | None = Field(None, ge=1, le=MAX_K, description="Passages to retrieve (default 5).")
+    collection: str | None = Field(None, description="Another collection of this index.")
+    since: dt.date | None = Field(None, description="Only passages dated on or after this day.")
+    until: dt.date | None = Field(None, description="Only passages dated on or before this day.")
+    stream: bool = Field(False, description="Answer as server-sent events: `text` events with the "
+                         "answer's pieces, then one `answer` event with the whole answer and citations.")
+
+
+class CitationOut(BaseModel):
+    """A numbered citation: the quoted sentence, where it is, and whether it supports the answer."""
+
+    n: int
+    id: str = Field(description="Citation id, resolvable at /api/citations/{id}.",
+                    examples=[_CITATION_ID])
+    doc_id: str
+    title: str
+    source: str
+    date: str | None
+    quote: str = Field(description="The quoted sentence: document text from `start` to `end`.")
+    start: int
+    end: int
+    chunk_id: str
+    score: float
+    passage: str = Field(description="The retrieved passage the quote comes from.")
+    passage_start: int
+    page: int | None = None
+    verified: bool = Field(True, description="False when the cited passage was not found to support "
+                           "the sentence (generated answers).")
+
+
+class AskResponse(BaseModel):
+    """The answer with inline [n] markers and its citations: the shape of `rag ask --json`."""
+
+    question: str
+    answer: str = Field(examples=["Seven Indian security personnel were killed. [1]"])
+    answered: bool = Field(description="False when the documents do not contain the answer.")
+    citations: list[CitationOut]
+    backend: str = "extractive"
+    notice: str | None = None
+
+
+class SearchRequest(BaseModel):
+    """A search query: ranked passages, no answer."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"query": "Pathankot attack", "k": 3}]})
+
+    query: str = Field(min_length=1, examples=["Pathankot attack"])
+    k: int | None = Field(None, ge=1, le=MAX_K, description="Passages to return (default 5).")
+    collection: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+class Passage(BaseModel):
+    """A retrieved passage with its score and its offsets in its document."""
+
+    score: float
+    chunk_id: str
+    doc_id: str
+    title: str
+    source: str
+    date: str | None
+    page: int | None
+    start: int
+    end: int
+    text: str
+    duplicates: list[str] = Field(default_factory=list,
+                                  description="Sources of near-duplicate passages collapsed into this one.")
+
+
+class SearchResponse(BaseModel):
+    """Passages ranked best first."""
+
+    query: str
+    results: list[Passage]
+
+
+class CitationLookupOut(BaseModel):
+    """A cited sentence in its document: the passage, its offsets and the text around it."""
+
+    id: str
+    doc_id: str
+    title: str
+    source: str
+    date: str | None
+    page: int | None
+    quote: str
+    start: int
+    end: int
+    chunk_id: str
+    passage: str
+    passage_start: int
+    passage_end: int
+    before: str = Field(description="Document text just before the passage.")
+    after: str = Field(description="Document text just after the passage.")
+
+
+class DocumentOut(BaseModel):
+    """An indexed document."""
+
+    id: str
+    title: str
+    source: str
+    date: str | None
+    sha256: str
+    chunks: int
+    indexed_at: float
+
+
+class DocumentList(BaseModel):
+    """Every indexed document, newest first."""
+
+    documents: list[DocumentOut]
+
+
+class FileReportOut(BaseModel):
+    """What happened to one uploaded file."""
+
+    filename: str
+    saved_as: str | None
+    status: str = Field(description="added, updated, unchanged or failed.")
+    chunks: int = 0
+    reason: str | None = None
+
+
+class UploadResponse(BaseModel):
+    """One report per uploaded file."""
+
+    files: list[FileReportOut]
+
+
+class Health(BaseModel):
+    """Whether the model and the store are loaded."""
+
+    status: str = Field(description="ready, loading or failed.")
+    detail: str | None = None
+    collection: str | None = None
+    chunks: int | None = None

@@ -1,0 +1,22 @@
+"""``/healthz``: ready only once the model and the store are loaded."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from rag.api.deps import RuntimeDep
+from rag.api.models import Health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
+def healthz(runtime: RuntimeDep):
+    """200 with the collection's size once ready; 503 while loading or after a failed start."""
+    if runtime.error:
+        return JSONResponse(Health(status="failed", detail=runtime.error).model_dump(), status_code=503)
+    if not runtime.ready:
+        return JSONResponse(Health(status="loading").model_dump(), status_code=503)
+    engine = runtime.engine()
+    return Health(status="ready", collection=engine.settings.collection, chunks=engine.store.count())

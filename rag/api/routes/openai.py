@@ -1,0 +1,119 @@
+"""``/v1``: an OpenAI-compatible chat endpoint (model ``rag``) so any OpenAI client or bot can ask."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from itertools import chain
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.api import sse
+from rag.api.deps import RuntimeDep
+from rag.errors import InvalidRequest, RagError
+from rag.types import Answer
+
+MODEL = "rag"
+router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+
+
+class ChatMessage(BaseModel):
+    """One message; content as a string or OpenAI content parts."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        """The message's text, joining text parts."""
+        if isinstance(self.content, list):
+            return " ".join(p.get("text", "") for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    """The parts of an OpenAI chat request this server uses; other fields are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [
+        {"model": MODEL, "messages": [{"role": "user", "content": "How many Indian troops died in the "
+                                                                  "Pathankot attack?"}]}]})
+
+    model: str = Field(MODEL, examples=[MODEL])
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+
+
+@router.get("/models")
+def models() -> dict:
+    """The one model served: ``rag``."""
+    return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "rag"}]}
+
+
+@router.post("/chat/completions")
+def chat(body: ChatRequest, runtime: RuntimeDep):
+    """Answer the last user message from the documents; `citations` carries the sources."""
+    if body.model != MODEL:
+        raise HTTPException(404, f"unknown model {body.model!r}; this server serves {MODEL!r}")
+    question, history = conversation(body.messages)
+    pieces = runtime.engine().ask_stream(question, history)
+    reply = _Reply()
+    if not body.stream:
+        *_, answer = pieces
+        return reply.completion(answer)
+    first = next(pieces)  # a bad question is a 4xx here, before streaming starts
+    return sse.stream(reply.chunks(chain([first], pieces)))
+
+
+def conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]]]:
+    """The last user message, and the earlier user/assistant turns as pairs."""
+    if messages[-1].role != "user":
+        raise InvalidRequest("the last message must come from the user")
+    history, pending = [], None
+    for m in messages[:-1]:
+        if m.role == "user":
+            pending = m.text()
+        elif m.role == "assistant" and pending is not None:
+            history.append((pending, m.text()))
+            pending = None
+    return messages[-1].text(), history
+
+
+class _Reply:
+    """Builds completion objects sharing one id and timestamp."""
+
+    def __init__(self) -> None:
+        self.id = f"chatcmpl-{uuid.uuid4().hex}"
+        self.created = int(time.time())
+
+    def _head(self, kind: str) -> dict:
+        return {"id": self.id, "object": kind, "created": self.created, "model": MODEL}
+
+    def completion(self, answer: Answer) -> dict:
+        """A whole chat.completion with the answer and its citations."""
+        message = {"role": "assistant", "content": answer.answer}
+        return {**self._head("chat.completion"), "answered": answer.answered,
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "citations": answer.to_dict()["citations"]}
+
+    def chunk(self, delta: dict, finish: str | None = None, **extra: object) -> str:
+        """One chat.completion.chunk as an SSE message."""
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        return sse.event({**self._head("chat.completion.chunk"), "choices": [choice], **extra})
+
+    def chunks(self, pieces: Iterator[str | Answer]) -> Iterator[str]:
+        """The role, the answer's pieces, a last chunk carrying the citations, then [DONE]."""
+        yield self.chunk({"role": "assistant", "content": ""})
+        try:
+            for piece in pieces:
+                if isinstance(piece, Answer):
+                    yield self.chunk({}, "stop", answered=piece.answered,
+                                     citations=piece.to_dict()["citations"])
+                else:
+                    yield self.chunk({"content": piece})
+        except RagError as exc:
+            yield sse.event({"error": {"message": str(exc), "type": "rag_error"}})
+        yield sse.event("[DONE]")
