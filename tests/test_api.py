@@ -1,0 +1,311 @@
+"""The API through the real app (TestClient): real engine, real Chroma folder, real MiniLM."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+
+import pytest
+from conftest import SEED_FILE
+from fastapi.testclient import TestClient
+
+from rag.api import create_app
+from rag.engine import Engine
+from rag.lock import FolderLock
+from rag.store import ChunkStore
+
+PATHANKOT = "How many Indian troops died in the Pathankot attack?"
+
+
+def wait_ready(client: TestClient, timeout: float = 60) -> dict:
+    """Poll /healthz until the app reports ready (or failed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get("/healthz").json()
+        if body["status"] != "loading":
+            return body
+        time.sleep(0.05)
+    raise AssertionError("the app did not get ready")
+
+
+@pytest.fixture
+def client(seeded: Engine):
+    with TestClient(create_app(seeded.settings, seeded)) as c:
+        assert wait_ready(c)["status"] == "ready"
+        yield c
+
+
+@pytest.fixture
+def secured(seeded: Engine):
+    with TestClient(create_app(replace(seeded.settings, api_token="s3cret"), seeded)) as c:
+        wait_ready(c)
+        yield c
+
+
+def sse_events(text: str) -> list[tuple[str | None, str]]:
+    """(event name, data) for each server-sent event in a body."""
+    events = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((lines.get("event"), lines["data"]))
+    return events
+
+
+def test_healthz_is_ready_with_the_collection_size(client):
+    body = client.get("/healthz").json()
+    assert body["status"] == "ready" and body["chunks"] > 0 and body["collection"] == "documents"
+
+
+def test_before_loading_healthz_and_the_api_answer_503(seeded):
+    client = TestClient(create_app(seeded.settings, seeded))  # no lifespan: nothing loads
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.json()["status"] == "loading"
+    asked = client.post("/api/ask", json={"question": PATHANKOT})
+    assert asked.status_code == 503 and "still loading" in asked.json()["detail"]
+    assert asked.headers["retry-after"] == "2"
+
+
+def test_a_locked_index_reports_failed_with_the_reason(settings, embedder):
+    lock = FolderLock(settings.index_dir)
+    lock.acquire()
+    try:
+        with TestClient(create_app(settings)) as c:
+            body = wait_ready(c)
+            assert body["status"] == "failed" and "in use by another rag process" in body["detail"]
+            assert c.get("/healthz").status_code == 503
+            assert "could not load" in c.post("/api/search", json={"query": "x"}).json()["detail"]
+    finally:
+        lock.release()
+
+
+def test_ask_returns_the_cli_json_shape_with_a_checkable_citation(client):
+    response = client.post("/api/ask", json={"question": PATHANKOT})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["answered"] is True and "seven" in body["answer"] and "[1]" in body["answer"]
+    first = body["citations"][0]
+    text = SEED_FILE.read_text(encoding="utf-8")
+    assert first["quote"] == text[first["start"]:first["end"]]
+    assert first["verified"] is True and first["date"] == "2020-09-12"
+    assert {"n", "id", "doc_id", "title", "source", "quote", "chunk_id", "score", "passage"} <= set(first)
+
+
+def test_unanswerable_question_is_declined(client):
+    body = client.post("/api/ask", json={"question": "Who won the football world cup final?"}).json()
+    assert body["answered"] is False and body["citations"] == []
+
+
+def test_follow_up_uses_the_history_to_retrieve(client, tmp_path):
+    decoy = tmp_path / "cricket.txt"
+    decoy.write_text("The Indian one was led by Rohit Sharma, the captain of the Indian cricket team. "
+                     "The Indian side won the one-day series against Australia.", encoding="utf-8")
+    with decoy.open("rb") as f:
+        assert client.post("/api/documents", files={"files": ("cricket.txt", f)}).status_code == 200
+    history = [["Who led the US delegation?", "Ambassador Nathan Sales led it. [1]"]]
+    follow = client.post("/api/ask", json={"question": "And the Indian one?", "history": history, "k": 1})
+    alone = client.post("/api/ask", json={"question": "And the Indian one?", "k": 1})
+    assert "Singhvi" in follow.json()["answer"]
+    assert "Singhvi" not in alone.json()["answer"]
+
+
+def test_date_filters_apply_to_ask_and_search(client):
+    before = client.post("/api/ask", json={"question": PATHANKOT, "until": "2019-12-31"}).json()
+    assert before["answered"] is False
+    after = client.post("/api/ask", json={"question": PATHANKOT, "since": "2020-09-01"}).json()
+    assert after["answered"] is True
+    assert client.post("/api/search", json={"query": "Pathankot", "since": "2021-01-01"}).json()[
+        "results"] == []
+    bad = client.post("/api/search", json={"query": "Pathankot", "since": "last week"})
+    assert bad.status_code == 422 and "since" in bad.json()["detail"]
+
+
+def test_streaming_ask_sends_the_text_then_the_citations(client):
+    response = client.post("/api/ask", json={"question": PATHANKOT, "stream": True})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = sse_events(response.text)
+    names = [name for name, _ in events]
+    assert names[-1] == "answer" and set(names[:-1]) == {"text"}
+    streamed = "".join(json.loads(data)["text"] for name, data in events if name == "text")
+    final = json.loads(events[-1][1])
+    assert streamed == final["answer"] and final["citations"][0]["quote"]
+
+
+def test_streaming_a_bad_question_is_a_4xx_not_a_stream(client):
+    response = client.post("/api/ask", json={"question": "   ", "stream": True})
+    assert response.status_code == 422 and response.json()["detail"] == "the question is empty"
+
+
+def test_search_ranks_passages_with_offsets(client):
+    body = client.post("/api/search", json={"query": "Pathankot attack", "k": 2}).json()
+    results = body["results"]
+    assert body["query"] == "Pathankot attack" and len(results) == 2
+    assert results[0]["score"] >= results[1]["score"]
+    text = SEED_FILE.read_text(encoding="utf-8")
+    for r in results:
+        assert text[r["start"]:r["end"]] == r["text"]
+
+
+def test_citation_lookup_shows_the_passage_in_context(client):
+    cited = client.post("/api/ask", json={"question": PATHANKOT}).json()["citations"][0]
+    found = client.get(f"/api/citations/{cited['id']}").json()
+    assert found["quote"] == cited["quote"] and found["title"] == cited["title"]
+    assert found["date"] == "2020-09-12" and found["source"].endswith("india-us-counterterrorism-2020.txt")
+    assert found["passage_start"] <= found["start"] < found["end"] <= found["passage_end"]
+    assert found["before"] or found["after"]
+
+
+@pytest.mark.parametrize("cid, message", [
+    ("0123456789abcdef-10-20", "no longer indexed"),
+    ("not-a-citation", "is not a citation id"),
+])
+def test_unknown_citation_is_a_404_with_a_message(client, cid, message):
+    response = client.get(f"/api/citations/{cid}")
+    assert response.status_code == 404 and message in response.json()["detail"]
+
+
+def test_upload_indexes_lists_and_deletes_a_document(client, settings):
+    content = b"The zebra crossing on Elm Street was repainted in 2021 by the city council."
+    uploaded = client.post("/api/documents", files={"files": ("zebra notes.txt", content, "text/plain")})
+    report = uploaded.json()["files"]
+    assert report == [{"filename": "zebra notes.txt", "saved_as": "zebra_notes.txt", "status": "added",
+                       "chunks": 1, "reason": None}]
+    assert (settings.data_dir / "uploads" / "zebra_notes.txt").read_bytes() == content
+    again = client.post("/api/documents", files={"files": ("zebra notes.txt", content)}).json()
+    assert again["files"][0]["status"] == "unchanged"
+    docs = client.get("/api/documents").json()["documents"]
+    zebra = next(d for d in docs if d["title"] == "Zebra notes")
+    assert len(docs) == 2 and "file" not in zebra
+    answer = client.post("/api/ask", json={"question": "Who repainted the zebra crossing?"}).json()
+    assert "city council" in answer["answer"]
+    assert client.delete(f"/api/documents/{zebra['id']}").json()["id"] == zebra["id"]
+    assert len(client.get("/api/documents").json()["documents"]) == 1
+    gone = client.delete(f"/api/documents/{zebra['id']}")
+    assert gone.status_code == 404 and zebra["id"] in gone.json()["detail"]
+
+
+def test_an_upload_name_never_leaves_the_uploads_folder(client, settings):
+    files = [("files", ("../../../etc/evil.md", b"# Evil\nA plain note.")),
+             ("files", ("..\\..\\win.txt", b"Another plain note.")),
+             ("files", (".hidden.txt", b"A third plain note."))]
+    report = client.post("/api/documents", files=files).json()["files"]
+    assert [f["saved_as"] for f in report] == ["evil.md", "win.txt", "hidden.txt"]
+    uploads = settings.data_dir / "uploads"
+    assert sorted(p.name for p in uploads.iterdir()) == ["evil.md", "hidden.txt", "win.txt"]
+
+
+def test_upload_of_an_unsupported_type_is_a_415_and_saves_nothing(client, settings):
+    files = [("files", ("ok.txt", b"fine text")), ("files", ("tool.exe", b"MZ\x90\x00"))]
+    response = client.post("/api/documents", files=files)
+    assert response.status_code == 415 and "unsupported file type .exe" in response.json()["detail"]
+    assert not (settings.data_dir / "uploads").exists()
+
+
+def test_upload_over_the_limit_is_a_413(settings, embedder):
+    small = replace(settings, max_upload_bytes=1000)
+    with TestClient(create_app(small, Engine(small, embedder))) as c:
+        wait_ready(c)
+        response = c.post("/api/documents", files={"files": ("big.txt", b"word " * 400)})
+    assert response.status_code == 413 and "upload limit" in response.json()["detail"]
+    assert not (small.data_dir / "uploads").exists()
+
+
+def test_an_empty_upload_is_reported_and_not_kept(client, settings):
+    report = client.post("/api/documents", files={"files": ("empty.txt", b"")}).json()["files"][0]
+    assert report["status"] == "failed" and "no text" in report["reason"]
+    assert not (settings.data_dir / "uploads" / "empty.txt").exists()
+
+
+@pytest.mark.parametrize("payload, status, message", [
+    ({"question": ""}, 422, "question: String should have at least 1 character"),
+    ({"question": "   "}, 422, "the question is empty"),
+    ({"question": "why " * 600}, 422, "the limit is 2000"),
+    ({"question": PATHANKOT, "k": 0}, 422, "k: Input should be greater than or equal to 1"),
+    ({"question": PATHANKOT, "k": 51}, 422, "k: Input should be less than or equal to 50"),
+    ({"question": PATHANKOT, "collection": "nope-nope"}, 404, "no collection named 'nope-nope'"),
+    ({"question": PATHANKOT, "colour": "red"}, 422, "colour: Extra inputs are not permitted"),
+    ({}, 422, "question: Field required"),
+])
+def test_bad_ask_requests_get_a_4xx_with_a_message(client, payload, status, message):
+    response = client.post("/api/ask", json=payload)
+    assert response.status_code == status
+    assert message in response.json()["detail"]
+
+
+def test_malformed_json_is_a_400(client):
+    response = client.post("/api/ask", content=b'{"question": "unterminated',
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 400 and response.json() == {"detail": "malformed JSON in the request body"}
+
+
+def test_another_collection_can_be_asked(client, seeded, embedder, tmp_path):
+    ChunkStore(seeded.store.client, "second", embedder.name, embedder.dimension)
+    note = tmp_path / "note.txt"
+    note.write_text("The lighthouse keeper counted forty-two ships in March.", encoding="utf-8")
+    seeded.for_collection("second").index([note])
+    body = client.post("/api/ask", json={"question": "How many ships did the keeper count?",
+                                         "collection": "second"}).json()
+    assert "forty-two" in body["answer"] and body["citations"][0]["title"] == "Note"
+    default = client.post("/api/ask", json={"question": "How many ships did the keeper count?"}).json()
+    assert "forty-two" not in default["answer"]
+
+
+def test_without_a_token_configured_no_header_is_needed(client):
+    assert client.get("/api/documents").status_code == 200
+    assert client.get("/v1/models").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/documents", "/v1/models", "/api/citations/x"])
+def test_with_a_token_configured_api_and_v1_require_it(secured, path):
+    missing = secured.get(path)
+    assert missing.status_code == 401 and "bearer token" in missing.json()["detail"]
+    assert missing.headers["www-authenticate"] == "Bearer"
+    wrong = secured.get(path, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    right = secured.get(path, headers={"Authorization": "Bearer s3cret"})
+    assert right.status_code in (200, 404)  # the citation id is unknown, but the request got through
+
+
+def test_with_a_token_health_and_the_window_stay_open(secured):
+    assert secured.get("/healthz").status_code == 200
+    assert secured.get("/").status_code == 200
+    posted = secured.post("/api/ask", json={"question": PATHANKOT},
+                          headers={"Authorization": "Bearer s3cret"})
+    assert posted.status_code == 200 and posted.json()["answered"]
+
+
+def test_v1_models_lists_rag(client):
+    assert client.get("/v1/models").json()["data"][0]["id"] == "rag"
+
+
+def test_v1_chat_completion_keeps_markers_and_carries_citations(client):
+    body = client.post("/v1/chat/completions", json={
+        "model": "rag", "temperature": 0.2,
+        "messages": [{"role": "system", "content": "Be brief."},
+                     {"role": "user", "content": [{"type": "text", "text": PATHANKOT}]}]}).json()
+    assert body["object"] == "chat.completion"
+    message = body["choices"][0]["message"]
+    assert message["role"] == "assistant" and "[1]" in message["content"] and "seven" in message["content"]
+    assert body["citations"][0]["n"] == 1
+
+
+@pytest.mark.parametrize("payload, status, message", [
+    ({"model": "gpt-4", "messages": [{"role": "user", "content": "hi"}]}, 404, "unknown model 'gpt-4'"),
+    ({"model": "rag", "messages": []}, 422, "messages: List should have at least 1 item"),
+    ({"model": "rag", "messages": [{"role": "assistant", "content": "hi"}]}, 422, "must come from the user"),
+    ({"model": "rag", "messages": [{"role": "user", "content": ""}]}, 422, "the question is empty"),
+])
+def test_v1_bad_requests_get_a_4xx(client, payload, status, message):
+    response = client.post("/v1/chat/completions", json=payload)
+    assert response.status_code == status and message in response.json()["detail"]
+
+
+def test_openapi_documents_every_endpoint_with_examples(client):
+    spec = client.get("/openapi.json").json()
+    paths = set(spec["paths"])
+    assert {"/api/ask", "/api/search", "/api/citations/{citation_id}", "/api/documents",
+            "/api/documents/{doc_id}", "/v1/chat/completions", "/v1/models", "/healthz"} <= paths
+    ask_schema = spec["components"]["schemas"]["AskRequest"]
+    assert ask_schema["examples"][0]["question"] == PATHANKOT
+    assert client.get("/docs").status_code == 200
