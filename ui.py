@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable, Iterator
+from functools import partial
 
 import gradio as gr
 
@@ -63,11 +64,11 @@ def build(get_engine: EngineGetter) -> gr.Blocks:
             report = gr.Markdown(elem_id="upload-report")
             table = gr.Dataframe(headers=DOC_COLUMNS, interactive=False, elem_id="document-list")
 
-        question.submit(lambda q, h: respond(get_engine, q, h), [question, chat],
+        question.submit(partial(respond, get_engine), [question, chat],
                         [chat, question, sources, choice, notice])
-        choice.change(lambda cid: open_citation(get_engine, cid), choice, [context, notice])
-        files.upload(lambda paths: upload(get_engine, paths), files, [report, table, notice])
-        demo.load(lambda: list_documents(get_engine), None, [table, notice])
+        choice.change(partial(open_citation, get_engine), choice, [context, notice])
+        files.upload(partial(upload, get_engine), files, [report, table, notice])
+        demo.load(partial(list_documents, get_engine), None, [table, notice])
     return demo
 
 
@@ -77,13 +78,14 @@ def respond(get_engine: EngineGetter, message: str, messages: list[dict]) -> Ite
         yield messages, message, gr.skip(), gr.skip(), "Type a question first."
         return
     turn = [*messages, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+    yield turn, "", gr.skip(), gr.skip(), ""  # the question moves from the box into the chat at once
     try:
         for piece in get_engine().ask_stream(message, pairs(messages)):
             if isinstance(piece, Answer):
-                yield turn, "", sources_html(piece.citations), citation_choices(piece.citations), ""
+                yield turn, gr.skip(), sources_html(piece.citations), citation_choices(piece.citations), ""
             else:
                 turn[-1]["content"] += piece
-                yield turn, "", gr.skip(), gr.skip(), ""
+                yield turn, gr.skip(), gr.skip(), gr.skip(), ""
     except Exception as exc:  # the window shows a sentence, never a trace
         yield messages, message, gr.skip(), gr.skip(), human(exc)
 

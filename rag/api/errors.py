@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.errors import (
     CitationNotFound,
@@ -36,18 +37,31 @@ def status_for(exc: RagError) -> int:
     return next((code for kinds, code in STATUS if isinstance(exc, kinds)), 422)
 
 
-def rag_error(_: Request, exc: RagError) -> JSONResponse:
+def reply(request: Request, message: str, status: int, headers: dict | None = None) -> JSONResponse:
+    """``{"detail": message}``; under /v1 also OpenAI's ``{"error": {...}}`` so its clients show it."""
+    body: dict = {"detail": message}
+    if request.url.path.startswith("/v1/"):
+        body["error"] = {"message": message, "type": "invalid_request_error", "code": status}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def rag_error(request: Request, exc: RagError) -> JSONResponse:
     """A domain error as a 4xx (or 503 while the server cannot answer)."""
     headers = {"Retry-After": "2"} if isinstance(exc, NotReady) else None
-    return JSONResponse({"detail": str(exc)}, status_code=status_for(exc), headers=headers)
+    return reply(request, str(exc), status_for(exc), headers)
 
 
-def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """Errors raised as HTTPException (401, 404 ...) in the same shape."""
+    return reply(request, str(exc.detail), exc.status_code, exc.headers)
+
+
+def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
     """Malformed JSON is a 400; values out of range a 422; both with one readable message."""
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
-        return JSONResponse({"detail": "malformed JSON in the request body"}, status_code=400)
-    return JSONResponse({"detail": "; ".join(_describe(e) for e in errors)}, status_code=422)
+        return reply(request, "malformed JSON in the request body", 400)
+    return reply(request, "; ".join(_describe(e) for e in errors), 422)
 
 
 def _describe(error: dict) -> str:
@@ -56,14 +70,15 @@ def _describe(error: dict) -> str:
     return f"{where}: {error.get('msg')}" if where else str(error.get("msg"))
 
 
-def internal_error(_: Request, exc: Exception) -> JSONResponse:
+def internal_error(request: Request, exc: Exception) -> JSONResponse:
     """An unexpected failure: logged with its trace, answered without one."""
     log.error("internal error", exc_info=exc)
-    return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500)
+    return reply(request, "internal error; the server log has the details", 500)
 
 
 def install(app: FastAPI) -> None:
     """Register the handlers on an app."""
     app.add_exception_handler(RagError, rag_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, bad_request)
     app.add_exception_handler(Exception, internal_error)

@@ -1,0 +1,200 @@
+"""A real `python -m rag serve` process on 127.0.0.1: HTTP, the official openai client, and a browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import SEEDS
+
+from rag.settings import PROJECT_ROOT
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+PATHANKOT = "How many Indian troops died in the Pathankot attack?"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking"]
+
+
+@dataclass
+class Server:
+    url: str
+    log: Path
+    started: float
+    ready_after: float
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"rag serve exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"rag serve was not ready in {timeout}s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("serve")
+    shutil.copytree(SEEDS, tmp / "seeds")
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RAG_SEEDS_DIR": str(tmp / "seeds"),
+           "RAG_DATA_DIR": str(tmp / "data"), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
+    env.pop("RAG_API_TOKEN", None)
+    port = free_port()
+    log = tmp / "serve.log"
+    began = time.monotonic()
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--host", "127.0.0.1", "--port",
+                                 str(port), "--index", str(tmp / "index")],
+                                env=env, cwd=tmp, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, proc, log)
+        yield Server(url, log, began, time.monotonic() - began)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_serve_indexes_the_seeds_when_empty_and_says_so(server):
+    assert "the index was empty: indexed" in server.log.read_text()
+    health = httpx.get(f"{server.url}/healthz").json()
+    assert health["status"] == "ready" and health["chunks"] > 0
+
+
+def test_ask_over_http_answers_with_a_citation(server):
+    body = httpx.post(f"{server.url}/api/ask", json={"question": PATHANKOT}, timeout=60).json()
+    assert "seven" in body["answer"] and body["citations"][0]["id"]
+    found = httpx.get(f"{server.url}/api/citations/{body['citations'][0]['id']}").json()
+    assert "seven Indian troops" in found["quote"]
+
+
+def test_streaming_ask_over_http_sends_events_as_they_come(server):
+    names = []
+    with httpx.stream("POST", f"{server.url}/api/ask", json={"question": PATHANKOT, "stream": True},
+                      timeout=60) as response:
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                names.append(line[len("event: "):])
+    assert names[0] == "text" and names[-1] == "answer"
+
+
+def test_the_openai_client_gets_an_answer_with_citations(server):
+    from openai import OpenAI
+
+    client = OpenAI(base_url=f"{server.url}/v1", api_key="not-needed")
+    assert [m.id for m in client.models.list()] == ["rag"]
+    completion = client.chat.completions.create(
+        model="rag", messages=[{"role": "user", "content": PATHANKOT}])
+    content = completion.choices[0].message.content
+    assert "seven" in content and "[1]" in content
+    citations = completion.model_extra["citations"]
+    assert citations[0]["n"] == 1 and "seven" in citations[0]["quote"]
+
+
+def test_the_openai_client_streams_and_the_last_chunk_has_the_citations(server):
+    from openai import OpenAI
+
+    client = OpenAI(base_url=f"{server.url}/v1", api_key="not-needed")
+    chunks = list(client.chat.completions.create(
+        model="rag", stream=True,
+        messages=[{"role": "user", "content": "Who led the US delegation?"},
+                  {"role": "assistant", "content": "Ambassador Nathan Sales. [1]"},
+                  {"role": "user", "content": "And the Indian one?"}]))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert "Singhvi" in text and "[1]" in text
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert chunks[-1].model_extra["citations"][0]["quote"]
+
+
+def test_openai_client_errors_are_clear(server):
+    from openai import NotFoundError, OpenAI
+
+    client = OpenAI(base_url=f"{server.url}/v1", api_key="not-needed")
+    with pytest.raises(NotFoundError, match="unknown model 'gpt-4o'"):
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+
+
+def test_the_chat_window_answers_shows_the_source_and_opens_the_citation(server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(server.url, wait_until="load")
+            question = page.locator("#question textarea")
+            question.fill(PATHANKOT)
+            question.press("Enter")
+            chat = page.locator("#chat")
+            expect(chat).to_contain_text("[1]", timeout=60_000)
+            expect(chat).to_contain_text("seven Indian troops")
+            expect(page.locator("#sources mark.quote").first).to_have_text(
+                "The attack killed seven Indian troops.")
+            expect(page.locator("#sources")).to_contain_text("2020-09-12")
+            page.locator("#choice label").first.click()
+            context = page.locator("#citation-context")
+            expect(context.locator("mark.quote")).to_have_text("The attack killed seven Indian troops.")
+            expect(context).to_contain_text("characters")
+            page.screenshot(path=ARTIFACTS / "chat.png", full_page=True)
+        finally:
+            browser.close()
+
+
+def test_the_chat_window_follow_up_and_human_messages(server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    bad = tmp_path / "tool.exe"
+    bad.write_bytes(b"MZ\x90\x00")
+    good = tmp_path / "lighthouse.txt"
+    good.write_text("The lighthouse keeper counted forty-two ships in March.", encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(server.url, wait_until="load")
+            question = page.locator("#question textarea")
+            question.fill("Who led the US delegation?")
+            question.press("Enter")
+            expect(page.locator("#chat")).to_contain_text("Nathan Sales", timeout=60_000)
+            expect(page.locator("#sources")).to_contain_text("Nathan Sales")
+            question.fill("And the Indian one?")
+            question.press("Enter")
+            expect(page.locator("#chat")).to_contain_text("Mahaveer Singhvi", timeout=60_000)
+            question.fill("   ")
+            question.press("Enter")
+            expect(page.locator("#notice")).to_contain_text("Type a question first")
+            page.locator("#documents").get_by_text("Documents", exact=True).click()
+            page.locator("#upload input[type=file]").set_input_files([str(good), str(bad)])
+            report = page.locator("#upload-report")
+            expect(report).to_contain_text("lighthouse.txt: added", timeout=60_000)
+            expect(report).to_contain_text("tool.exe: not indexed: 'tool.exe': unsupported file type .exe")
+            expect(page.locator("#document-list")).to_contain_text("Lighthouse")
+            page.screenshot(path=ARTIFACTS / "follow-up-and-upload.png", full_page=True)
+        finally:
+            browser.close()
