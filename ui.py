@@ -23,8 +23,10 @@ EXAMPLES = [  # questions the seed article answers
     "What did India and the US ask Pakistan to do?",
     "How many people were killed in the Mumbai attacks?",
 ]
+CARD_CONTEXT = 240  # characters of passage shown around a quote in the sources panel
 DOC_COLUMNS = ["title", "date", "chunks", "source", "id"]
 CSS = """
+#sources { max-height: 560px; overflow-y: auto; }
 #sources .source { border-left: 4px solid #15803d; padding: .4rem .8rem; margin: 0 0 .7rem 0; }
 #sources .source.unverified { border-left: 4px dashed #b45309; background: #fff7ed; }
 #sources .meta, #citation-context .meta { font-size: .85rem; opacity: .8; }
@@ -119,16 +121,20 @@ def sources_html(citations: list[Citation]) -> str:
 
 def _card(c: Citation) -> str:
     """A citation's card; unverified ones are marked and styled apart."""
-    at = c.start - c.passage_start
-    passage = c.passage
-    marked = (html.escape(passage[:at]) + f"<mark class='quote'>{html.escape(c.quote)}</mark>"
-              + html.escape(passage[at + len(c.quote):]))
     flag = "" if c.verified else ("<span class='flag'>unverified: this passage may not support the "
                                   "sentence</span><br>")
     return (f"<div class='source{'' if c.verified else ' unverified'}' id='source-{c.n}'>"
             f"<b>[{c.n}] {html.escape(c.title)}</b><br>{flag}"
             f"<span class='meta'>{html.escape(c.date or 'undated')} · {html.escape(c.source)}</span>"
-            f"<p>{marked}</p></div>")
+            f"<p>{highlight(c.passage, c.start - c.passage_start, c.end - c.passage_start)}</p></div>")
+
+
+def highlight(passage: str, start: int, end: int, around: int = CARD_CONTEXT) -> str:
+    """The passage around ``passage[start:end]``, escaped, with that span marked."""
+    left, right = max(0, start - around), min(len(passage), end + around)
+    return ("…" * (left > 0) + html.escape(passage[left:start])
+            + f"<mark class='quote'>{html.escape(passage[start:end])}</mark>"
+            + html.escape(passage[end:right]) + "…" * (right < len(passage)))
 
 
 def citation_choices(citations: list[Citation]) -> gr.Radio:
@@ -146,8 +152,7 @@ def open_citation(get_engine: EngineGetter, cid: str | None) -> tuple[str, str]:
     except Exception as exc:
         return "", human(exc)
     at = found.start - found.passage_start
-    passage = (html.escape(found.passage[:at]) + f"<mark class='quote'>{html.escape(found.quote)}</mark>"
-               + html.escape(found.passage[at + len(found.quote):]))
+    passage = highlight(found.passage, at, at + len(found.quote), around=len(found.passage))
     page = f", page {found.page}" if found.page else ""
     return (f"<h4>{html.escape(found.title)}</h4><p class='meta'>{html.escape(found.date or 'undated')}"
             f"{page} · {html.escape(found.source)} · characters {found.start}-{found.end}</p>"
