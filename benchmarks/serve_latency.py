@@ -1,0 +1,117 @@
+"""`rag serve` cold start to ready (/healthz) and warm /api/ask latency for a seed question.
+
+    python benchmarks/serve_latency.py [--starts 3] [--requests 30]
+
+Each start is a fresh `python -m rag serve` process on 127.0.0.1 (a free port). "empty index" starts
+on a new folder (so it also indexes the seeds); "existing index" starts again on that folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTION = "How many Indian troops died in the Pathankot attack?"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(index: Path, data: Path) -> tuple[subprocess.Popen, str, float]:
+    """Start a server; return it, its URL and the seconds from launch to /healthz 200."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAG_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1",
+           "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    began = time.perf_counter()
+    command = [sys.executable, "-m", "rag", "serve", "--port", str(port), "--index", str(index)]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while proc.poll() is None:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return proc, url, time.perf_counter() - began
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise SystemExit(f"rag serve exited with {proc.returncode}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def timed(call) -> float:
+    began = time.perf_counter()
+    call()
+    return (time.perf_counter() - began) * 1000
+
+
+def latencies(url: str, requests: int) -> dict[str, list[float]]:
+    """Milliseconds per request for /api/ask, its first SSE event, and /v1/chat/completions."""
+    body = {"question": QUESTION}
+    chat = {"model": "rag", "messages": [{"role": "user", "content": QUESTION}]}
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for _ in range(3):
+            client.post("/api/ask", json=body).raise_for_status()
+        out: dict[str, list[float]] = {"/api/ask": [], "/api/ask stream, first event": [],
+                                       "/v1/chat/completions": []}
+        for _ in range(requests):
+            out["/api/ask"].append(timed(lambda: client.post("/api/ask", json=body).raise_for_status()))
+            out["/api/ask stream, first event"].append(timed(lambda: first_event(client, body)))
+            out["/v1/chat/completions"].append(timed(lambda: client.post("/v1/chat/completions", json=chat)))
+    return out
+
+
+def first_event(client: httpx.Client, body: dict) -> None:
+    with client.stream("POST", "/api/ask", json={**body, "stream": True}) as response:
+        next(response.iter_lines())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--starts", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=30)
+    args = parser.parse_args()
+    empty, existing = [], []
+    for i in range(args.starts):
+        folder = Path(tempfile.mkdtemp(prefix="rag-bench-"))
+        proc, _, seconds = start(folder / "index", folder / "data")
+        empty.append(seconds)
+        stop(proc)
+        proc, url, seconds = start(folder / "index", folder / "data")
+        existing.append(seconds)
+        if i < args.starts - 1:  # the last server stays up for the latency runs
+            stop(proc)
+            shutil.rmtree(folder)
+    try:
+        times = latencies(url, args.requests)
+    finally:
+        stop(proc)
+        shutil.rmtree(folder)
+    print(f"cold start to ready, empty index (seeds indexed): median {statistics.median(empty):.2f} s "
+          f"over {args.starts} starts {[round(s, 2) for s in empty]}")
+    print(f"cold start to ready, existing index:             median {statistics.median(existing):.2f} s "
+          f"over {args.starts} starts {[round(s, 2) for s in existing]}")
+    for name, values in times.items():
+        p95 = statistics.quantiles(values, n=20)[-1]
+        print(f"warm {name}: median {statistics.median(values):.1f} ms, p95 {p95:.1f} ms "
+              f"({len(values)} requests)")
+
+
+if __name__ == "__main__":
+    main()
