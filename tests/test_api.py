@@ -233,6 +233,15 @@ def test_bad_ask_requests_get_a_4xx_with_a_message(client, payload, status, mess
     assert message in response.json()["detail"]
 
 
+def test_an_internal_failure_is_a_500_without_a_trace(seeded):
+    with TestClient(create_app(seeded.settings, seeded), raise_server_exceptions=False) as c:
+        wait_ready(c)
+        seeded.store.client.delete_collection("documents")  # the store breaks under the server
+        response = c.post("/api/search", json={"query": "Pathankot"})
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal error; the server log has the details"}
+
+
 def test_malformed_json_is_a_400(client):
     response = client.post("/api/ask", content=b'{"question": "unterminated',
                            headers={"content-type": "application/json"})

@@ -58,3 +58,11 @@ def test_errors_are_one_line_without_traceback(rag_env, embedder):
     assert "Traceback" not in result.output
     bad_k = run("search", "x", "-k", "0")
     assert bad_k.exit_code == 1 and "k must be between 1 and 50, got 0" in bad_k.stderr
+
+
+def test_serve_documents_its_flags():
+    result = run("serve", "--help")
+    assert result.exit_code == 0
+    for flag in ("--host", "--port", "--index", "--collection"):
+        assert flag in result.output
+    assert "/api" in result.output and "/v1" in result.output

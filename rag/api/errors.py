@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -21,8 +19,6 @@ from rag.errors import (
     UnsupportedFile,
     UploadTooLarge,
 )
-
-log = logging.getLogger("rag.serve")
 
 STATUS = [
     ((CitationNotFound, DocumentNotFound, CollectionNotFound), 404),
@@ -70,9 +66,8 @@ def _describe(error: dict) -> str:
     return f"{where}: {error.get('msg')}" if where else str(error.get("msg"))
 
 
-def internal_error(request: Request, exc: Exception) -> JSONResponse:
-    """An unexpected failure: logged with its trace, answered without one."""
-    log.error("internal error", exc_info=exc)
+def internal_error(request: Request, _: Exception) -> JSONResponse:
+    """An unexpected failure, answered without its trace (the server logs it)."""
     return reply(request, "internal error; the server log has the details", 500)
 
 
