@@ -317,4 +317,6 @@ def test_openapi_documents_every_endpoint_with_examples(client):
             "/api/documents/{doc_id}", "/v1/chat/completions", "/v1/models", "/healthz"} <= paths
     ask_schema = spec["components"]["schemas"]["AskRequest"]
     assert ask_schema["examples"][0]["question"] == PATHANKOT
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs").text
+    assert "/static-offline-docs/swagger-ui-bundle.js" in docs and "cdn" not in docs  # works offline
+    assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200

@@ -162,6 +162,8 @@ def test_the_chat_window_answers_shows_the_source_and_opens_the_citation(server,
             expect(context.locator("mark.quote")).to_have_text("The attack killed seven Indian troops.")
             expect(context).to_contain_text("characters")
             page.screenshot(path=ARTIFACTS / "chat.png", full_page=True)
+            page.goto(f"{server.url}/docs", wait_until="load")  # the API docs render with no CDN
+            expect(page.get_by_text("/api/citations/{citation_id}")).to_be_visible(timeout=30_000)
         finally:
             browser.close()
 

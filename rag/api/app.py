@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline  # /docs served without a CDN: the app runs offline
 
 from rag.api import errors
 from rag.api.deps import require_token
@@ -30,7 +31,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         yield
         runtime.close()
 
-    app = FastAPI(title="rag", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPIOffline(title="rag", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
     errors.install(app)
     app.include_router(health.router)
