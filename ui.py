@@ -44,7 +44,7 @@ def theme() -> gr.themes.Base:
 
 def build(get_engine: EngineGetter) -> gr.Blocks:
     """The chat window over the engine returned by ``get_engine``."""
-    with gr.Blocks(title="rag: ask your documents") as demo:
+    with gr.Blocks(title="rag: ask your documents", analytics_enabled=False) as demo:
         gr.Markdown("## Ask your documents\nAnswers quote your documents; every `[n]` is a source "
                     "you can open.")
         notice = gr.Markdown(elem_id="notice")
@@ -84,7 +84,8 @@ def respond(get_engine: EngineGetter, message: str, messages: list[dict]) -> Ite
     try:
         for piece in get_engine().ask_stream(message, pairs(messages)):
             if isinstance(piece, Answer):
-                yield turn, gr.skip(), sources_html(piece.citations), citation_choices(piece.citations), ""
+                yield (turn, gr.skip(), sources_html(piece.citations), citation_choices(piece.citations),
+                       piece.notice or "")
             else:
                 turn[-1]["content"] += piece
                 yield turn, gr.skip(), gr.skip(), gr.skip(), ""

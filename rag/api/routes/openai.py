@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from rag.errors import InvalidRequest, RagError
 from rag.types import Answer
 
 MODEL = "rag"
+log = logging.getLogger("rag.serve")
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
 
@@ -59,11 +61,10 @@ def chat(body: ChatRequest, runtime: RuntimeDep):
     if body.model != MODEL:
         raise HTTPException(404, f"unknown model {body.model!r}; this server serves {MODEL!r}")
     question, history = conversation(body.messages)
-    pieces = runtime.engine().ask_stream(question, history)
-    reply = _Reply()
+    engine, reply = runtime.engine(), _Reply()
     if not body.stream:
-        *_, answer = pieces
-        return reply.completion(answer)
+        return reply.completion(engine.ask(question, history))
+    pieces = engine.ask_stream(question, history)
     first = next(pieces)  # a bad question is a 4xx here, before streaming starts
     return sse.stream(reply.chunks(chain([first], pieces)))
 
@@ -90,12 +91,13 @@ class _Reply:
         self.created = int(time.time())
 
     def _head(self, kind: str) -> dict:
+        """The fields every completion object starts with."""
         return {"id": self.id, "object": kind, "created": self.created, "model": MODEL}
 
     def completion(self, answer: Answer) -> dict:
         """A whole chat.completion with the answer and its citations."""
         message = {"role": "assistant", "content": answer.answer}
-        return {**self._head("chat.completion"), "answered": answer.answered,
+        return {**self._head("chat.completion"), "answered": answer.answered, "notice": answer.notice,
                 "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
                 "citations": answer.to_dict()["citations"]}
 
@@ -110,10 +112,14 @@ class _Reply:
         try:
             for piece in pieces:
                 if isinstance(piece, Answer):
-                    yield self.chunk({}, "stop", answered=piece.answered,
+                    yield self.chunk({}, "stop", answered=piece.answered, notice=piece.notice,
                                      citations=piece.to_dict()["citations"])
                 else:
                     yield self.chunk({"content": piece})
         except RagError as exc:
             yield sse.event({"error": {"message": str(exc), "type": "rag_error"}})
+        except Exception:
+            log.exception("streaming a chat completion failed")
+            yield sse.event({"error": {"message": "internal error; the server log has the details",
+                                       "type": "server_error"}})
         yield sse.event("[DONE]")
