@@ -178,7 +178,7 @@ def serve(host, port, index_dir, collection, chroma_url) -> None:
 
     from rag.api import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.load(index_dir=index_dir, collection=collection, chroma_url=chroma_url)
     click.echo(f"rag: chat window at http://{host}:{port}/  API docs at http://{host}:{port}/docs",
                err=True)
