@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -51,8 +52,9 @@ def start(index: Path, data: Path) -> tuple[subprocess.Popen, str, float]:
 
 
 def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    proc.wait(timeout=30)
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def timed(call) -> float:
@@ -82,6 +84,24 @@ def first_event(client: httpx.Client, body: dict) -> None:
         next(response.iter_lines())
 
 
+def in_process(index: Path, requests: int) -> list[float]:
+    """Milliseconds per Engine.ask on the same index, run in a worker thread as the server runs it."""
+    from rag.engine import Engine
+    from rag.settings import Settings
+
+    def run() -> list[float]:
+        for _ in range(3):
+            engine.ask(QUESTION)
+        return [timed(lambda: engine.ask(QUESTION)) for _ in range(requests)]
+
+    engine = Engine(Settings.load(index_dir=index))
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(run).result()
+    finally:
+        engine.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=3)
@@ -100,6 +120,8 @@ def main() -> None:
             shutil.rmtree(folder)
     try:
         times = latencies(url, args.requests)
+        stop(proc)
+        times["Engine.ask in process (no HTTP)"] = in_process(folder / "index", args.requests)
     finally:
         stop(proc)
         shutil.rmtree(folder)
@@ -107,9 +129,11 @@ def main() -> None:
           f"over {args.starts} starts {[round(s, 2) for s in empty]}")
     print(f"cold start to ready, existing index:             median {statistics.median(existing):.2f} s "
           f"over {args.starts} starts {[round(s, 2) for s in existing]}")
+    base = statistics.median(times["Engine.ask in process (no HTTP)"])
     for name, values in times.items():
         p95 = statistics.quantiles(values, n=20)[-1]
-        print(f"warm {name}: median {statistics.median(values):.1f} ms, p95 {p95:.1f} ms "
+        median = statistics.median(values)
+        print(f"warm {name}: median {median:.1f} ms, p95 {p95:.1f} ms, {median / base:.2f}x Engine.ask "
               f"({len(values)} requests)")
 
 
