@@ -57,7 +57,7 @@ class ExtractiveAnswerer:
         scores = self._score(question, candidates)
         chosen = _choose(candidates, scores, self.max_sentences)
         citations = [_citation(n, c, float(scores[i])) for n, (i, c) in enumerate(chosen, start=1)]
-        text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+        text = as_of(citations) + " ".join(f"{c.quote} [{c.n}]" for c in citations)
         return Answer(question=question, answer=text, answered=True, citations=citations)
 
     def _score(self, question: str, candidates: list[Candidate]) -> np.ndarray:
@@ -112,3 +112,17 @@ def _citation(n: int, c: Candidate, score: float) -> Citation:
                     title=chunk.title, source=chunk.source, date=chunk.date, quote=c.text,
                     start=c.start, end=c.end, chunk_id=chunk.id, score=round(score, 4),
                     passage=chunk.text, passage_start=chunk.start, page=chunk.page)
+
+
+def as_of(citations: list[Citation]) -> str:
+    """"As of 12 Sep 2020, " when the cited passages are dated (the latest date), else ""."""
+    dates = sorted(c.date for c in citations if c.date)
+    if not dates:
+        return ""
+    from datetime import date
+
+    try:
+        when = date.fromisoformat(dates[-1])
+    except ValueError:
+        return ""
+    return f"As of {when.day} {when:%b %Y}, "

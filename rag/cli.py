@@ -48,9 +48,17 @@ def date_options(func):
     return func
 
 
-def make_engine(index_dir: Path | None, collection: str | None, chroma_url: str | None) -> Engine:
+def retriever_option(func):
+    """--retriever: dense, lexical (BM25) or hybrid (the default)."""
+    return click.option("--retriever", type=click.Choice(["dense", "lexical", "hybrid"]),
+                        envvar="RAG_RETRIEVER", help="How passages are ranked (default hybrid).")(func)
+
+
+def make_engine(index_dir: Path | None, collection: str | None, chroma_url: str | None,
+                retriever: str | None = None) -> Engine:
     """An engine for the chosen store, closed (releasing the index folder) when the command ends."""
-    engine = Engine(Settings.load(index_dir=index_dir, collection=collection, chroma_url=chroma_url))
+    engine = Engine(Settings.load(index_dir=index_dir, collection=collection, chroma_url=chroma_url,
+                                  retriever=retriever))
     click.get_current_context().call_on_close(engine.close)
     return engine
 
@@ -89,10 +97,11 @@ def index(paths, prune, rebuild, index_dir, collection, chroma_url) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the answer and citations as JSON.")
 @click.option("-k", type=int, default=None, help="Passages to retrieve (default 5).")
 @date_options
+@retriever_option
 @store_options
-def ask(question, as_json, k, since, until, index_dir, collection, chroma_url) -> None:
+def ask(question, as_json, k, since, until, retriever, index_dir, collection, chroma_url) -> None:
     """Answer a question from the indexed documents, with numbered sources."""
-    engine = make_engine(index_dir, collection, chroma_url)
+    engine = make_engine(index_dir, collection, chroma_url, retriever)
     seeded = engine.ensure_index()
     if seeded is not None:
         click.echo(f"The index was empty: indexed {engine.settings.seeds_dir} first "
@@ -114,10 +123,11 @@ def ask(question, as_json, k, since, until, index_dir, collection, chroma_url) -
 @click.option("-k", type=int, default=None, help="Passages to return (default 5).")
 @click.option("--json", "as_json", is_flag=True, help="Print the passages as JSON.")
 @date_options
+@retriever_option
 @store_options
-def search(query, k, as_json, since, until, index_dir, collection, chroma_url) -> None:
+def search(query, k, as_json, since, until, retriever, index_dir, collection, chroma_url) -> None:
     """Ranked passages with scores, without an answer."""
-    engine = make_engine(index_dir, collection, chroma_url)
+    engine = make_engine(index_dir, collection, chroma_url, retriever)
     results = engine.search(query, k=k, filters=make_filters(since, until))
     if as_json:
         click.echo(json.dumps([passage_dict(r) for r in results], indent=2, ensure_ascii=False))
@@ -128,6 +138,8 @@ def search(query, k, as_json, since, until, index_dir, collection, chroma_url) -
         c = r.chunk
         click.echo(f"{rank}. {r.score:.3f}  {c.title} {c.date or ''} ({c.source}) "
                    f"chars {c.start}-{c.end}\n   {' '.join(c.text.split())[:300]}")
+        if r.duplicates:
+            click.echo(f"   also in: {', '.join(r.duplicates)}")
 
 
 def passage_dict(r) -> dict:
@@ -183,3 +195,56 @@ def serve(host, port, index_dir, collection, chroma_url) -> None:
     click.echo(f"rag: chat window at http://{host}:{port}/  API docs at http://{host}:{port}/docs",
                err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@main.command()
+@store_options
+def collections(index_dir, collection, chroma_url) -> None:
+    """List the collections in the index, with their chunk counts."""
+    from rag.store import collection_names
+
+    engine = make_engine(index_dir, collection, chroma_url)
+    client = engine.store.client
+    for name in collection_names(client):
+        click.echo(f"{name}  {client.get_collection(name).count()} chunks")
+
+
+@main.command("eval")
+@click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--retriever", "retrievers", multiple=True, default=("hybrid",), show_default=True,
+              type=click.Choice(["dense", "lexical", "hybrid", "textbook"]),
+              help="Retriever to measure; repeat to compare several in one run.")
+@click.option("--limit-queries", type=click.IntRange(min=1), help="Only the first N queries.")
+@click.option("--sample-others", type=click.IntRange(min=0),
+              help="Index the judged documents plus N others (fixed seed) instead of the whole corpus.")
+@click.option("-k", type=click.IntRange(1, 50), default=5, show_default=True,
+              help="Passages given to the answerer.")
+@click.option("--chunk-size", type=click.IntRange(min=100), help="Characters per chunk.")
+@click.option("--chunk-overlap", type=click.IntRange(min=0), help="Characters of overlap.")
+@click.option("--title-in-chunk/--no-title-in-chunk", default=None, help="Embed the title with each chunk.")
+@click.option("--fusion", type=click.Choice(["weighted", "rrf"]), help="How hybrid fuses its lists.")
+@click.option("--fusion-weight", type=click.FloatRange(0, 1), help="Dense weight in weighted fusion.")
+@click.option("--min-relevance", type=float, help="Cosine below which the answerer declines.")
+@click.option("--retrieval-only", is_flag=True, help="Skip answering: retrieval figures only.")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every figure (and per-query detail) to this file.")
+@store_options
+def eval_(dataset_dir, retrievers, limit_queries, sample_others, k, chunk_size, chunk_overlap,
+         title_in_chunk, fusion, fusion_weight, min_relevance, retrieval_only, json_file, index_dir,
+         collection, chroma_url) -> None:
+    """Measure retrieval, answers, citations and declining on an eval set (corpus, queries, qrels)."""
+    from rag.eval_data import read_eval_set
+    from rag.evaluation import EvalOptions, evaluate, format_table
+
+    settings = Settings.load(index_dir=index_dir, chroma_url=chroma_url, chunk_size=chunk_size,
+                             chunk_overlap=chunk_overlap, title_in_chunk=title_in_chunk, fusion=fusion,
+                             fusion_weight=fusion_weight, min_relevance=min_relevance)
+    eval_set = read_eval_set(dataset_dir)
+    options = EvalOptions(tuple(dict.fromkeys(retrievers)), limit_queries, sample_others, k,
+                          answers=not retrieval_only)
+    runs = evaluate(eval_set, settings, options)
+    click.echo(f"{eval_set.name}: {runs[0]['queries']} queries, collection {runs[0]['collection']}")
+    click.echo(format_table(runs))
+    if json_file:
+        json_file.write_text(json.dumps(runs, indent=1, ensure_ascii=False), encoding="utf-8")
+        click.echo(f"wrote {json_file}")

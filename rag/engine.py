@@ -14,7 +14,7 @@ from rag.conversation import standalone_query
 from rag.embedding import Embedder, shared_embedder
 from rag.errors import CollectionNotFound, InvalidRequest
 from rag.indexer import ChunkingOptions, IndexReport, Progress, index_paths
-from rag.retrieval import DenseRetriever, Filters, Retriever
+from rag.retrieval import CollapsingRetriever, Filters, Retriever, make_retriever
 from rag.settings import Settings
 from rag.store import ChunkStore, DocumentRecord, drop_collection
 from rag.types import Answer, ScoredChunk
@@ -29,6 +29,7 @@ class Engine:
         self.settings = settings
         self.embedder = embedder or shared_embedder(settings.embed_batch_size)
         self._store: ChunkStore | None = None
+        self._lexical = None
         self._client = None
         self._lock = None
         self._open_lock = threading.Lock()
@@ -57,9 +58,27 @@ class Engine:
             raise
 
     @property
+    def lexical(self):
+        """The BM25 index of the collection, saved beside the Chroma folder."""
+        from rag.lexical import LexicalIndex
+
+        if self._lexical is None:
+            folder = self.settings.index_dir / "lexical" / self.settings.collection
+            self._lexical = LexicalIndex(self.store, folder)
+        return self._lexical
+
+    @property
+    def ranker(self) -> Retriever:
+        """The configured retriever (dense, lexical or hybrid), before near-duplicates are collapsed."""
+        s = self.settings
+        lexical = self.lexical if s.retriever != "dense" else None
+        return make_retriever(s.retriever, self.store, self.embedder, lexical, s.fusion,
+                              s.fusion_weight, s.fusion_depth)
+
+    @property
     def retriever(self) -> Retriever:
-        """The retrieval stage."""
-        return DenseRetriever(self.store, self.embedder)
+        """The retrieval stage: the ranker, with near-duplicate passages collapsed."""
+        return CollapsingRetriever(self.ranker)
 
     @property
     def answerer(self) -> ExtractiveAnswerer:
@@ -69,11 +88,14 @@ class Engine:
     def index(self, paths: Iterable[Path], prune: bool = False, rebuild: bool = False,
               progress: Progress | None = None) -> IndexReport:
         """Index files and folders into the collection."""
-        options = ChunkingOptions(self.settings.chunk_size, self.settings.chunk_overlap)
+        options = ChunkingOptions(self.settings.chunk_size, self.settings.chunk_overlap,
+                                  self.settings.title_in_chunk)
         with self.write_lock:
             if rebuild:
                 self._drop_collection()
-            return index_paths(list(paths), self.store, self.embedder, options, prune, progress)
+            report = index_paths(list(paths), self.store, self.embedder, options, prune, progress)
+            self.lexical.sync()  # keep BM25 in step with what the store now holds
+            return report
 
     def _drop_collection(self) -> None:
         """Delete the collection whatever it holds, even one built with another model."""
@@ -82,7 +104,7 @@ class Engine:
         if self._client is None:
             self._client, self._lock = open_client(self.settings.index_dir, self.settings.chroma_url)
         drop_collection(self._client, self.settings.collection)
-        self._store = None
+        self._store = self._lexical = None
 
     def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
         """Index the bundled seeds when the collection is empty; None when nothing was needed."""
@@ -151,7 +173,7 @@ class Engine:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
-        self._store = self._client = None
+        self._store = self._client = self._lexical = None
 
     def _check_text(self, text: str, what: str) -> str:
         """A non-empty, not over-long question or query."""

@@ -23,6 +23,11 @@ class Settings:
     top_k: int = 5
     embed_batch_size: int = 64
     min_relevance: float = 0.25
+    retriever: str = "hybrid"
+    fusion: str = "weighted"
+    fusion_weight: float = 0.5
+    fusion_depth: int = 50
+    title_in_chunk: bool = False
     llm: str = "extractive"
     llm_url: str | None = None
     llm_model: str | None = None
@@ -50,6 +55,8 @@ class Settings:
 
 def _coerce(name: str, raw: str, kind: type) -> object:
     """Turn an environment string into the field's type, with an error naming the variable."""
+    if kind is bool:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     try:
         if kind is int:
             return int(raw)

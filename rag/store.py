@@ -145,6 +145,13 @@ class ChunkStore:
         got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
         return [_chunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
 
+    def embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by chunk id (missing ids are left out)."""
+        if not ids:
+            return {}
+        got = self.chunks.get(ids=ids, include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
+
     def document_chunks(self, doc_id: str, indexes: list[int] | None = None) -> list[Chunk]:
         """The chunks of one document (all, or those at ``indexes``), in order."""
         where: dict = {"doc_id": doc_id}

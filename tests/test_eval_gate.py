@@ -1,0 +1,88 @@
+"""``rag eval`` end to end: the seed eval set as a regression gate, and the CLI's error paths."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rag.settings import PROJECT_ROOT
+
+SEED_SET = PROJECT_ROOT / "tests" / "evalset" / "seeds"
+SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
+
+
+def run_rag(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """``python -m rag ARGS`` on this checkout's code."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HF_HUB_OFFLINE": "1",
+           "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+    return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout, cwd=PROJECT_ROOT)
+
+
+@pytest.fixture(scope="module")
+def seed_runs(tmp_path_factory) -> dict[str, dict]:
+    """One ``rag eval`` run of every retriever on the seed set, by retriever name."""
+    tmp = tmp_path_factory.mktemp("seed-eval")
+    out = tmp / "runs.json"
+    done = run_rag("eval", str(SEED_SET), "--index", str(tmp / "index"), "--json", str(out),
+                   *[a for r in ("dense", "lexical", "hybrid", "textbook") for a in ("--retriever", r)])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "ndcg@10" in done.stdout
+    return {run["retriever"]: run for run in json.loads(out.read_text())}
+
+
+def test_hybrid_retrieval_on_the_seed_set_stays_above_the_gate(seed_runs):
+    figures = seed_runs["hybrid"]["retrieval"]
+    assert figures["judged_queries"] == 12
+    assert figures["ndcg@10"] >= 0.9
+    assert figures["recall@5"] >= 0.9
+
+
+def test_hybrid_answers_and_citations_on_the_seed_set_stay_above_the_gate(seed_runs):
+    run = seed_runs["hybrid"]
+    assert run["answers"]["answer_in_answer"] >= 0.8
+    assert run["citations"]["evidence_recall"] >= 0.8
+    assert run["citations"]["from_gold_document"] >= 0.7
+    assert run["declining"]["answered_share"] >= 0.9
+    assert run["declining"]["declined_share"] >= 0.66
+
+
+def test_every_retriever_is_measured_by_the_same_harness(seed_runs):
+    assert set(seed_runs) == {"dense", "lexical", "hybrid", "textbook"}
+    for run in seed_runs.values():
+        assert run["queries"] == 15
+        assert run["retrieval"]["recall@10"] == 1.0  # 8 documents: every paragraph is in the top 10
+        assert run["latency_ms"]["p95"] >= run["latency_ms"]["p50"] > 0
+        assert len(run["per_query"]) == 15
+
+
+def test_the_second_run_reuses_the_index(tmp_path):
+    first = run_rag("eval", str(SEED_SET), "--index", str(tmp_path), "--retrieval-only")
+    second = run_rag("eval", str(SEED_SET), "--index", str(tmp_path), "--retrieval-only",
+                     "--retriever", "lexical")
+    assert first.returncode == 0 and second.returncode == 0, second.stderr[-2000:]
+    assert "indexing" in first.stderr and "indexing" not in second.stderr  # nothing to embed
+
+
+def test_a_folder_that_is_not_an_eval_set_is_one_clear_error(tmp_path):
+    done = run_rag("eval", str(tmp_path), "--index", str(tmp_path / "index"))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"Error: {tmp_path} is not an eval set: it has no corpus.jsonl "
+        "(expected corpus.jsonl, queries.jsonl and qrels.tsv)"]
+
+
+@pytest.mark.skipif(not (SHARED_EVAL / "clapnq_dev").is_dir(), reason="../shared/eval is not here")
+def test_clapnq_sample_through_rag_eval(tmp_path):
+    """A slice of real data: 30 clapnq questions over their judged passages plus 20 others."""
+    out = tmp_path / "clapnq.json"
+    done = run_rag("eval", str(SHARED_EVAL / "clapnq_dev"), "--index", str(tmp_path / "index"),
+                   "--limit-queries", "30", "--sample-others", "20", "--json", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = json.loads(out.read_text())[0]
+    assert run["retrieval"]["ndcg@10"] >= 0.85
+    assert run["citations"]["evidence_queries"] > 0
