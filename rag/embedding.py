@@ -1,7 +1,14 @@
-"""The bundled all-MiniLM-L6-v2 sentence encoder, loaded once and lazily."""
+"""The bundled all-MiniLM-L6-v2 sentence encoder, loaded once and lazily.
+
+Two variants of the same weights: ``exact`` runs in float32; ``fast`` runs under bfloat16 autocast,
+which CPUs with AMX/AVX-512-BF16 execute several times faster (cosine >= 0.9999 to the exact
+vectors, nDCG@10 unchanged: see benchmarks/encoder_quality.py). The variant is stored on the
+collection, because vectors of the two must not be mixed silently.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from functools import cache
 
@@ -9,6 +16,7 @@ import numpy as np
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSION = 384
+VARIANTS = {"fast": "bf16", "exact": "fp32"}  # RAG_ENCODER -> the variant stored on collections
 
 
 class Embedder:
@@ -17,8 +25,11 @@ class Embedder:
     name = MODEL_NAME
     dimension = DIMENSION
 
-    def __init__(self, batch_size: int = 64) -> None:
+    def __init__(self, batch_size: int = 64, encoder: str = "fast") -> None:
+        if encoder not in VARIANTS:
+            raise ValueError(f"encoder must be one of {', '.join(VARIANTS)}, got {encoder!r}")
         self.batch_size = batch_size
+        self.variant = VARIANTS[encoder]
         self._model = None
         self._lock = threading.Lock()
 
@@ -35,9 +46,19 @@ class Embedder:
         """One unit-length float32 row per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                    convert_to_numpy=True, show_progress_bar=False)
+        model = self.model
+        with self._precision():
+            vectors = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                   convert_to_numpy=True, show_progress_bar=False)
         return vectors.astype(np.float32, copy=False)
+
+    def _precision(self):
+        """bfloat16 autocast for the fast variant, nothing for the exact one."""
+        if self.variant == "fp32":
+            return contextlib.nullcontext()
+        import torch
+
+        return torch.autocast("cpu", dtype=torch.bfloat16)
 
     def embed_query(self, text: str) -> np.ndarray:
         """The embedding of one query."""
@@ -45,9 +66,9 @@ class Embedder:
 
 
 @cache
-def shared_embedder(batch_size: int = 64) -> Embedder:
-    """One Embedder per process, so every engine in it shares the loaded model."""
-    return Embedder(batch_size)
+def shared_embedder(batch_size: int = 64, encoder: str = "fast") -> Embedder:
+    """One Embedder per process and variant, so every engine in it shares the loaded model."""
+    return Embedder(batch_size, encoder)
 
 
 def _load_model():

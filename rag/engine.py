@@ -26,8 +26,9 @@ class Engine:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or shared_embedder(settings.embed_batch_size)
+        self.embedder = embedder or shared_embedder(settings.embed_batch_size, settings.encoder)
         self._store: ChunkStore | None = None
+        self._checked = False
         self._client = None
         self._lock = None
         self._open_lock = threading.Lock()
@@ -50,15 +51,24 @@ class Engine:
             self._client, self._lock = open_client(self.settings.index_dir, self.settings.chroma_url)
         try:
             return ChunkStore(self._client, self.settings.collection, self.embedder.name,
-                              self.embedder.dimension)
+                              self.embedder.dimension, self.embedder.variant,
+                              shared=self._lock is None)
         except Exception:
             self.close()
             raise
 
     @property
+    def checked_store(self) -> ChunkStore:
+        """The store, checked once against its records before the first read (IndexDamaged)."""
+        if not self._checked:
+            self.store.check()
+            self._checked = True
+        return self.store
+
+    @property
     def retriever(self) -> Retriever:
         """The retrieval stage."""
-        return DenseRetriever(self.store, self.embedder)
+        return DenseRetriever(self.checked_store, self.embedder)
 
     @property
     def answerer(self) -> ExtractiveAnswerer:
@@ -72,7 +82,8 @@ class Engine:
         with self.write_lock:
             if rebuild:
                 self._drop_collection()
-            return index_paths(list(paths), self.store, self.embedder, options, prune, progress)
+            return index_paths(list(paths), self.store, self.embedder, options, prune, progress,
+                               self.settings.max_file_bytes)
 
     def _drop_collection(self) -> None:
         """Delete the collection whatever it holds, even one built with another model."""
@@ -133,6 +144,7 @@ class Engine:
             self._lock.release()
             self._lock = None
         self._store = self._client = None
+        self._checked = False
 
     def _check_text(self, text: str, what: str) -> str:
         """A non-empty, not over-long question or query."""

@@ -22,6 +22,8 @@ class Settings:
     chunk_overlap: int = 150
     top_k: int = 5
     embed_batch_size: int = 64
+    encoder: str = "fast"  # fast (bfloat16) or exact (float32); stored on each collection
+    max_file_bytes: int = 20 * 1024 * 1024  # larger files are skipped and reported
     min_relevance: float = 0.25
     llm: str = "extractive"
     llm_url: str | None = None
