@@ -83,7 +83,7 @@ class Engine:
             if rebuild:
                 self._drop_collection()
             return index_paths(list(paths), self.store, self.embedder, options, prune, progress,
-                               self.settings.max_file_bytes)
+                               self.settings.max_file_bytes, self.settings.index_batch)
 
     def _drop_collection(self) -> None:
         """Delete the collection whatever it holds, even one built with another model."""

@@ -15,9 +15,6 @@ from rag.store import ChunkStore
 from rag.types import Chunk, Document
 
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)
-# Chunks per encoder call: sentence-transformers sorts each call's texts by length, so large calls
-# pad little; each call's chunks go to Chroma in one write while the next call is encoded.
-_CHUNKS_PER_BATCH = 1024
 
 
 @dataclass
@@ -56,8 +53,14 @@ class ChunkingOptions:
 
 def index_paths(paths: list[Path], store: ChunkStore, embedder: Embedder,
                 options: ChunkingOptions = ChunkingOptions(), prune: bool = False,
-                progress: Progress | None = None, max_file_bytes: int | None = None) -> IndexReport:
-    """Bring the store in step with the files under ``paths``."""
+                progress: Progress | None = None, max_file_bytes: int | None = None,
+                batch_chunks: int = 1024) -> IndexReport:
+    """Bring the store in step with the files under ``paths``.
+
+    Chunks are embedded ``batch_chunks`` at a time: sentence-transformers sorts each call's texts by
+    length, so large calls pad little; each batch goes to Chroma in one write while the next one is
+    being encoded.
+    """
     began = time.perf_counter()
     report = IndexReport()
     missing = [str(p) for p in paths if not p.exists()]
@@ -71,7 +74,8 @@ def index_paths(paths: list[Path], store: ChunkStore, embedder: Embedder,
     report.unchanged = len(documents) - len(todo)
     report.updated = sum(1 for d in todo if d.id in records)
     report.added = len(todo) - report.updated
-    report.chunks, report.encode_seconds = _embed_and_write(todo, store, embedder, options, progress)
+    report.chunks, report.encode_seconds = _embed_and_write(todo, store, embedder, options, progress,
+                                                              batch_chunks)
     if prune:
         report.removed = _prune(paths, records, documents, loaded.failures, store)
     report.seconds = time.perf_counter() - began
@@ -90,7 +94,8 @@ def _unique(documents: list[Document], report: IndexReport) -> list[Document]:
 
 
 def _embed_and_write(todo: list[Document], store: ChunkStore, embedder: Embedder,
-                     options: ChunkingOptions, progress: Progress | None) -> tuple[int, float]:
+                     options: ChunkingOptions, progress: Progress | None,
+                     batch_chunks: int) -> tuple[int, float]:
     """Chunk, embed and store documents, writing one batch while encoding the next.
 
     Returns the number of chunks written and the seconds spent in the encoder.
@@ -100,7 +105,7 @@ def _embed_and_write(todo: list[Document], store: ChunkStore, embedder: Embedder
     done, encoding = 0, 0.0
     writing: Future | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-write") as writer:
-        for docs, chunks in _batches(chunked, _CHUNKS_PER_BATCH):
+        for docs, chunks in _batches(chunked, batch_chunks):
             began = time.perf_counter()
             vectors = embedder.embed([embedding_text(c, options.title_in_chunk) for c in chunks])
             encoding += time.perf_counter() - began
