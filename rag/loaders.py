@@ -65,6 +65,8 @@ def load_paths(paths: list[Path], max_bytes: int | None = None) -> LoadReport:
 
 def check_file(path: Path, max_bytes: int | None) -> None:
     """Refuse what is not a regular file, and files over ``max_bytes`` (jsonl holds many documents)."""
+    if not path.exists() and not path.is_symlink():
+        raise UnreadableFile("file disappeared before it could be read")
     if not path.is_file():
         raise UnreadableFile("not a regular file (a fifo, socket or broken link?)")
     size = path.stat().st_size
