@@ -152,15 +152,19 @@ class ChunkStore:
 
     def check(self) -> None:
         """Consistency check on open: the chunks must match what the records say."""
-        records, pending = self._all_records()
-        expected = sum(r.chunks for r in records.values())
-        actual = self.chunks.count()
-        # Under a writer at work (pending records) there may be more chunks, never fewer.
-        if actual < expected or (actual != expected and not pending):
-            raise IndexDamaged(
-                f"collection {self.name!r} is damaged or half-deleted: it holds {actual} chunks but "
-                f"its records list {expected}; run `rag index --collection {self.name} PATH` to "
-                f"repair it, or `rag index --rebuild --collection {self.name} PATH` to rebuild it")
+        for attempt in range(3 if self.shared else 1):
+            if attempt:  # on a server, other writers may be between two steps: look again
+                time.sleep(0.5)
+            actual = self.chunks.count()
+            records, pending = self._all_records()
+            expected = sum(r.chunks for r in records.values())
+            # Under a writer at work (pending records) there may be more chunks, never fewer.
+            if actual == expected or (pending and actual > expected):
+                return
+        raise IndexDamaged(
+            f"collection {self.name!r} is damaged or half-deleted: it holds {actual} chunks but "
+            f"its records list {expected}; run `rag index --collection {self.name} PATH` to "
+            f"repair it, or `rag index --rebuild --collection {self.name} PATH` to rebuild it")
 
     def count(self) -> int:
         """Number of chunks."""
