@@ -27,9 +27,10 @@ class Engine:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or shared_embedder(settings.embed_batch_size)
+        self.embedder = embedder or shared_embedder(settings.embed_batch_size, settings.encoder)
         self._store: ChunkStore | None = None
         self._lexical = None
+        self._checked = False
         self._client = None
         self._lock = None
         self._open_lock = threading.Lock()
@@ -52,10 +53,19 @@ class Engine:
             self._client, self._lock = open_client(self.settings.index_dir, self.settings.chroma_url)
         try:
             return ChunkStore(self._client, self.settings.collection, self.embedder.name,
-                              self.embedder.dimension)
+                              self.embedder.dimension, self.embedder.variant,
+                              shared=self._lock is None)
         except Exception:
             self.close()
             raise
+
+    @property
+    def checked_store(self) -> ChunkStore:
+        """The store, checked once against its records before the first read (IndexDamaged)."""
+        if not self._checked:
+            self.store.check()
+            self._checked = True
+        return self.store
 
     @property
     def lexical(self):
@@ -72,7 +82,7 @@ class Engine:
         """The configured retriever (dense, lexical or hybrid), before near-duplicates are collapsed."""
         s = self.settings
         lexical = self.lexical if s.retriever != "dense" else None
-        return make_retriever(s.retriever, self.store, self.embedder, lexical, s.fusion,
+        return make_retriever(s.retriever, self.checked_store, self.embedder, lexical, s.fusion,
                               s.fusion_weight, s.fusion_depth)
 
     @property
@@ -93,7 +103,8 @@ class Engine:
         with self.write_lock:
             if rebuild:
                 self._drop_collection()
-            report = index_paths(list(paths), self.store, self.embedder, options, prune, progress)
+            report = index_paths(list(paths), self.store, self.embedder, options, prune, progress,
+                                 self.settings.max_file_bytes, self.settings.index_batch)
             self.lexical.sync()  # keep BM25 in step with what the store now holds
             return report
 
@@ -174,6 +185,7 @@ class Engine:
             self._lock.release()
             self._lock = None
         self._store = self._client = self._lexical = None
+        self._checked = False
 
     def _check_text(self, text: str, what: str) -> str:
         """A non-empty, not over-long question or query."""

@@ -41,24 +41,38 @@ def iter_files(paths: list[Path]) -> Iterator[Path]:
     for root in paths:
         if root.is_dir():
             for path in sorted(root.rglob("*")):
-                if path.is_file() and not any(p.startswith(".") for p in path.relative_to(root).parts):
+                # Not only regular files: a fifo, socket or broken link is reported, not skipped.
+                if not path.is_dir() and not any(p.startswith(".") for p in path.relative_to(root).parts):
                     yield path
         else:
             yield root
 
 
-def load_paths(paths: list[Path]) -> LoadReport:
+def load_paths(paths: list[Path], max_bytes: int | None = None) -> LoadReport:
     """Load every file under the paths; a broken file is reported and skipped."""
     report = LoadReport()
     for path in iter_files(paths):
         report.files.append(str(path.resolve()))
         try:
+            check_file(path, max_bytes)
             report.documents.extend(load_file(path, report.failures))
         except RagError as exc:
             report.failures.append((str(path), str(exc)))
         except OSError as exc:
             report.failures.append((str(path), f"cannot read file: {exc.strerror or exc}"))
     return report
+
+
+def check_file(path: Path, max_bytes: int | None) -> None:
+    """Refuse what is not a regular file, and files over ``max_bytes`` (jsonl holds many documents)."""
+    if not path.exists() and not path.is_symlink():
+        raise UnreadableFile("file disappeared before it could be read")
+    if not path.is_file():
+        raise UnreadableFile("not a regular file (a fifo, socket or broken link?)")
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes and path.suffix.lower() != ".jsonl":
+        raise UnreadableFile(f"file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB "
+                             "limit (RAG_MAX_FILE_BYTES)")
 
 
 def load_file(path: Path, failures: list[tuple[str, str]] | None = None) -> list[Document]:

@@ -16,7 +16,9 @@ from rag.types import Chunk, Document, ScoredChunk
 DOCS_SUFFIX = "__docs"
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,60}[a-zA-Z0-9]$")
 _PAGE = 5000  # rows per Chroma get() call
-_WRITE_BATCH = 4000  # rows per Chroma add() call
+_WRITE_BATCH = 4000  # rows per Chroma upsert() call
+LEASE_SECONDS = 600.0  # a pending record younger than this belongs to a writer still at work
+PENDING = "pending"
 
 
 @dataclass(frozen=True)
@@ -44,17 +46,23 @@ def validate_collection_name(name: str) -> str:
 class ChunkStore:
     """A pair of Chroma collections: ``NAME`` holds chunks, ``NAME__docs`` the document records.
 
-    Chunks are written before their record, and the record is removed before its chunks, so a
-    document with a record is always complete; chunks without a record are leftovers of an
-    interrupted run and are removed by ``repair``.
+    A write first marks the document's record pending (with a lease), then replaces its chunks, then
+    completes the record; removal deletes the record before the chunks. So a complete record always
+    means complete chunks; chunks without a record, or under a pending record whose lease ran out
+    (or any pending record, when this process is the only writer), are leftovers of an interrupted
+    run and are removed by ``repair``. Chunk ids are deterministic and written with upsert, so two
+    writers racing on one document (several indexers on one Chroma server) cannot duplicate it.
     """
 
-    def __init__(self, client, name: str, model_name: str, dimension: int) -> None:
+    def __init__(self, client, name: str, model_name: str, dimension: int, variant: str = "fp32",
+                 shared: bool = False) -> None:
         self.client = client
         self.name = validate_collection_name(name)
         self.model_name = model_name
         self.dimension = dimension
-        meta = {"embed_model": model_name, "dimension": dimension}
+        self.variant = variant
+        self.shared = shared
+        meta = {"embed_model": model_name, "dimension": dimension, "embed_variant": variant}
         self.chunks = client.get_or_create_collection(
             name, embedding_function=None, metadata=meta, configuration={"hnsw": {"space": "cosine"}})
         self.docs = client.get_or_create_collection(name + DOCS_SUFFIX, embedding_function=None)
@@ -69,33 +77,54 @@ class ChunkStore:
                 f"collection {self.name!r} was built with {built[0]} (dimension {built[1]}), but this "
                 f"build embeds with {self.model_name} (dimension {self.dimension}); rebuild it with "
                 f"`rag index --rebuild --collection {self.name} PATH`")
+        variant = meta.get("embed_variant", "fp32")  # collections made before variants were exact
+        if variant != self.variant:
+            names = {"fp32": "exact", "bf16": "fast"}
+            raise IndexMismatch(
+                f"collection {self.name!r} was embedded with the {names.get(variant, variant)} encoder "
+                f"({variant}), this process uses the {names.get(self.variant, self.variant)} one "
+                f"({self.variant}); set RAG_ENCODER={names.get(variant, variant)}, or rebuild it with "
+                f"`rag index --rebuild --collection {self.name} PATH`")
 
     def records(self) -> dict[str, DocumentRecord]:
         """Every fully indexed document, by id."""
-        out: dict[str, DocumentRecord] = {}
+        return self._all_records()[0]
+
+    def _all_records(self) -> tuple[dict[str, DocumentRecord], dict[str, float]]:
+        """Complete records by id, and pending ones (id -> lease start)."""
+        done: dict[str, DocumentRecord] = {}
+        pending: dict[str, float] = {}
         for ids, metas in _pages(self.docs):
             for doc_id, meta in zip(ids, metas):
-                out[doc_id] = _record(doc_id, meta)
-        return out
+                if meta.get("status") == PENDING:
+                    pending[doc_id] = float(meta.get("leased_at", 0))
+                else:
+                    done[doc_id] = _record(doc_id, meta)
+        return done, pending
 
     def record(self, doc_id: str) -> DocumentRecord:
         """One document's record, or DocumentNotFound."""
         got = self.docs.get(ids=[doc_id], include=["metadatas"])
-        if not got["ids"]:
+        if not got["ids"] or got["metadatas"][0].get("status") == PENDING:
             raise DocumentNotFound(f"no document with id {doc_id!r} in collection {self.name!r}")
         return _record(doc_id, got["metadatas"][0])
 
     def write(self, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray) -> None:
-        """Replace these documents' chunks and records; records go last, so a crash leaves no lie."""
-        self.remove([doc.id for doc in docs])
+        """Replace these documents' chunks and records; records complete last, so a crash leaves no lie."""
+        ids = [d.id for d in docs]
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            self.docs.upsert(ids=part, embeddings=[[1.0]] * len(part),
+                             metadatas=[{"status": PENDING, "leased_at": time.time()}] * len(part))
+            self.chunks.delete(where={"doc_id": {"$in": part}})
         for i in range(0, len(chunks), _WRITE_BATCH):
             batch = chunks[i:i + _WRITE_BATCH]
-            self.chunks.add(ids=[c.id for c in batch], embeddings=vectors[i:i + _WRITE_BATCH],
-                            documents=[c.text for c in batch],
-                            metadatas=[_chunk_meta(c) for c in batch])
+            self.chunks.upsert(ids=[c.id for c in batch], embeddings=vectors[i:i + _WRITE_BATCH],
+                               documents=[c.text for c in batch],
+                               metadatas=[_chunk_meta(c) for c in batch])
         counts = Counter(c.doc_id for c in chunks)
         now = time.time()
-        self.docs.upsert(ids=[d.id for d in docs], embeddings=[[1.0]] * len(docs),
+        self.docs.upsert(ids=ids, embeddings=[[1.0]] * len(docs),
                          metadatas=[_doc_meta(d, counts[d.id], now) for d in docs])
 
     def remove(self, doc_ids: Iterable[str]) -> None:
@@ -107,25 +136,35 @@ class ChunkStore:
             self.chunks.delete(where={"doc_id": {"$in": part}})
 
     def repair(self) -> int:
-        """Remove chunks whose document has no record or a wrong count; returns documents fixed."""
-        records = self.records()
+        """Remove leftovers of interrupted writes (see the class docstring); returns documents fixed."""
+        records, pending = self._all_records()
+        stale = time.time() - LEASE_SECONDS
+        busy = {d for d, leased in pending.items() if self.shared and leased > stale}
         counts: Counter[str] = Counter()
         for _, metas in _pages(self.chunks):
             counts.update(meta["doc_id"] for meta in metas)
-        broken = [d for d, n in counts.items() if d not in records or records[d].chunks != n]
-        broken += [d for d, r in records.items() if counts.get(d, 0) != r.chunks and d not in broken]
-        self.remove(broken)
+        broken = {d for d, n in counts.items() if d not in busy and
+                  (d not in records or records[d].chunks != n)}
+        broken |= {d for d, r in records.items() if counts.get(d, 0) != r.chunks}
+        broken |= set(pending) - busy
+        self.remove(sorted(broken))
         return len(broken)
 
     def check(self) -> None:
-        """Cheap consistency check on open: chunk count must equal what the records say."""
-        expected = sum(r.chunks for r in self.records().values())
-        actual = self.chunks.count()
-        if expected != actual:
-            raise IndexDamaged(
-                f"collection {self.name!r} holds {actual} chunks but its records list {expected}; "
-                f"run `rag index --collection {self.name} PATH` to repair it, or "
-                f"`rag index --rebuild --collection {self.name} PATH` to rebuild it")
+        """Consistency check on open: the chunks must match what the records say."""
+        for attempt in range(3 if self.shared else 1):
+            if attempt:  # on a server, other writers may be between two steps: look again
+                time.sleep(0.5)
+            actual = self.chunks.count()
+            records, pending = self._all_records()
+            expected = sum(r.chunks for r in records.values())
+            # Under a writer at work (pending records) there may be more chunks, never fewer.
+            if actual == expected or (pending and actual > expected):
+                return
+        raise IndexDamaged(
+            f"collection {self.name!r} is damaged or half-deleted: it holds {actual} chunks but "
+            f"its records list {expected}; run `rag index --collection {self.name} PATH` to "
+            f"repair it, or `rag index --rebuild --collection {self.name} PATH` to rebuild it")
 
     def count(self) -> int:
         """Number of chunks."""
@@ -216,7 +255,7 @@ def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
 def _doc_meta(d: Document, chunks: int, now: float) -> dict:
     """Chroma metadata of a document record."""
     meta = {"title": d.title, "source": d.source, "file": d.file, "sha256": d.sha256,
-            "chunks": chunks, "indexed_at": now}
+            "chunks": chunks, "indexed_at": now, "status": "done"}  # upsert merges: overwrite pending
     if d.date:
         meta["date"] = d.date
     return meta

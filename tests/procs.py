@@ -1,0 +1,53 @@
+"""Running the checkout's ``rag`` in real subprocesses, and corpora made up for them."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+from rag.settings import PROJECT_ROOT
+
+_WORDS = ("river bridge council budget storm harbour vaccine election rail wheat court satellite "
+          "festival museum drought tariff glacier union airport reactor forest ferry senate").split()
+
+
+def rag_env(**extra: str) -> dict[str, str]:
+    """The environment for a rag subprocess: offline, this checkout first on the path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
+               PYTHONPATH=str(PROJECT_ROOT), **extra)
+    return env
+
+
+def rag_cmd(*args: str) -> list[str]:
+    """``python -m rag ARGS`` for this interpreter."""
+    return [sys.executable, "-m", "rag", *map(str, args)]
+
+
+def start(*args: str, **env: str) -> subprocess.Popen:
+    """Start ``rag ARGS`` in the background, capturing its output."""
+    return subprocess.Popen(rag_cmd(*args), env=rag_env(**env), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def run(*args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
+    """Run ``rag ARGS`` to the end."""
+    return subprocess.run(rag_cmd(*args), env=rag_env(**env), capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def make_corpus(folder: Path, docs: int, sentences: int = 30, seed: int = 7) -> list[Path]:
+    """``docs`` text files of made-up sentences (about 2 chunks each with 30 sentences)."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n in range(docs):
+        lines = [" ".join(rng.choice(_WORDS) for _ in range(rng.randint(6, 14))).capitalize() + "."
+                 for _ in range(sentences)]
+        path = folder / f"doc{n:04d}.txt"
+        path.write_text(f"Report {n} on {rng.choice(_WORDS)}.\n\n" + " ".join(lines) + "\n")
+        paths.append(path)
+    return paths

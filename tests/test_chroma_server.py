@@ -1,0 +1,82 @@
+"""Past one machine: a real Chroma server, two indexers filling it at once, a third process asking."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from procs import make_corpus, run, start
+
+from rag.engine import Engine
+from rag.loaders import load_paths
+from rag.settings import Settings
+
+CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_url(tmp_path):
+    """A real ``chroma run`` on 127.0.0.1, stopped after the test."""
+    if CHROMA is None:
+        pytest.skip("the chroma command is not installed")
+    port = _free_port()
+    server = subprocess.Popen([CHROMA, "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1",
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise
+            time.sleep(0.2)
+    yield url
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def test_two_indexers_fill_one_server_while_a_third_process_answers(tmp_path, chroma_url, embedder):
+    only_a, only_b, shared = tmp_path / "a", tmp_path / "b", tmp_path / "shared"
+    make_corpus(only_a, 25, seed=1)
+    make_corpus(only_b, 25, seed=2)
+    make_corpus(shared, 25, seed=3)  # both indexers race on these very documents
+    url = ["--chroma-url", chroma_url]
+    indexers = [start("index", only_a, shared, *url, RAG_INDEX_BATCH="8"),
+                start("index", shared, only_b, *url, RAG_INDEX_BATCH="8")]
+    answered_during = 0
+    while any(p.poll() is None for p in indexers):
+        asked = run("search", "harbour election", "--json", *url)
+        assert asked.returncode == 0, asked.stderr
+        answered_during += any(p.poll() is None for p in indexers)
+    outputs = [p.communicate() for p in indexers]
+    assert [p.returncode for p in indexers] == [0, 0], outputs
+    assert answered_during >= 1
+
+    answer = json.loads(run("ask", "Which report covers the harbour?", "--json", *url).stdout)
+    assert answer["answered"] and answer["citations"]
+    engine = Engine(Settings.load(environ={}, chroma_url=chroma_url), embedder=embedder)
+    store = engine.store
+    store.check()
+    docs = load_paths([only_a, only_b, shared]).documents
+    records = store.records()
+    assert set(records) == {d.id for d in docs}
+    ids = store.chunks.get(include=[])["ids"]
+    assert len(ids) == len(set(ids)) == sum(r.chunks for r in records.values())  # no duplicates
+    assert store.docs.count() == len(records)  # nothing left pending
+    assert store.repair() == 0

@@ -1,0 +1,34 @@
+"""The two encoder variants: close vectors, and never mixed in one collection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.embedding import Embedder
+from rag.engine import Engine
+from rag.errors import IndexMismatch
+
+
+def test_fast_vectors_are_unit_length_and_close_to_the_exact_ones(embedder):
+    texts = ["Seven soldiers died in the attack on the Pathankot air base.",
+             "The council approved the harbour budget after a long debate about ferries."]
+    exact = Embedder(encoder="exact").embed(texts)
+    fast = Embedder(encoder="fast").embed(texts)
+    assert fast.dtype == np.float32 and np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+    assert (fast * exact).sum(axis=1).min() > 0.995
+
+
+def test_a_collection_built_with_one_variant_refuses_the_other(seeded, settings):
+    assert seeded.store.chunks.metadata["embed_variant"] == "bf16"
+    seeded.close()
+    other = Engine(settings.__class__.load(environ={"RAG_ENCODER": "exact"}, index_dir=settings.index_dir),
+                   embedder=Embedder(encoder="exact"))
+    with pytest.raises(IndexMismatch, match=r"embedded with the fast encoder \(bf16\).*RAG_ENCODER=fast"):
+        other.search("Pathankot")
+    other.close()
+
+
+def test_an_unknown_encoder_is_a_clear_error():
+    with pytest.raises(ValueError, match="encoder must be one of fast, exact"):
+        Embedder(encoder="turbo")
