@@ -39,3 +39,7 @@ class DocumentNotFound(RagError):
 
 class InvalidRequest(RagError):
     """A request whose values are out of range."""
+
+
+class LLMUnavailable(RagError):
+    """An answer backend that is unknown, not installed, or not configured."""
