@@ -36,6 +36,7 @@ class Span:
     start: int
     end: int
     text: str
+    previous: str = ""  # the sentence before it, which often names what "it" or "the attack" is
 
 
 @dataclass
@@ -155,7 +156,7 @@ class Verifier:
             if score < self.min_support:
                 break
             chunk = passages[span.passage - 1].chunk
-            if facts_match(claim, span.text, f"{chunk.title} {chunk.date or ''}"):
+            if facts_match(claim, span.text, f"{span.previous} {chunk.title} {chunk.date or ''}"):
                 return span, score, True
         return best[0], best[1], False
 
@@ -189,6 +190,9 @@ def _passage_spans(passages: list[ScoredChunk]) -> list[Span]:
     spans = []
     for n, p in enumerate(passages, start=1):
         chunk = p.chunk
+        previous = ""
         for start, end in sentence_spans(chunk.text):
-            spans.append(Span(n, chunk.start + start, chunk.start + end, chunk.text[start:end]))
+            text = chunk.text[start:end]
+            spans.append(Span(n, chunk.start + start, chunk.start + end, text, previous))
+            previous = text
     return spans
