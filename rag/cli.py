@@ -10,6 +10,7 @@ import click
 
 from rag.engine import Engine
 from rag.errors import RagError
+from rag.llm import backend_name
 from rag.retrieval import Filters
 from rag.settings import Settings
 from rag.types import Answer
@@ -108,6 +109,7 @@ def ask(question, as_json, k, since, until, llm, llm_url, llm_model, index_dir, 
     """Answer a question from the indexed documents, with numbered sources."""
     engine = make_engine(index_dir, collection, chroma_url, llm=llm, llm_url=llm_url,
                          llm_model=llm_model)
+    backend_name(engine.settings.llm)  # a bad --llm fails before any indexing
     seeded = engine.ensure_index()
     if seeded is not None:
         click.echo(f"The index was empty: indexed {engine.settings.seeds_dir} first "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -20,6 +22,7 @@ CONDENSE_SYSTEM = (
     "Rewrite the user's last question so that it can be understood without the conversation. "
     "Reply with the rewritten question only.")
 History = list[tuple[str, str]]
+_DONE = object()
 
 
 def format_passages(passages: list[ScoredChunk]) -> str:
@@ -93,17 +96,37 @@ class GenerativeAnswerer:
         """The question rewritten by the model to stand alone when there is a conversation."""
         if not history:
             return question
-        rewritten = self.condense.invoke({"history": format_history(history), "question": question})
-        rewritten = " ".join(rewritten.split())
+        inputs = {"history": format_history(history), "question": question}
+        rewritten = " ".join("".join(self._within_timeout(self.condense, inputs)).split())
         return rewritten if 3 <= len(rewritten) <= 500 else standalone_query(question, history)
 
     def _tokens(self, question: str, passages: list[ScoredChunk]) -> Iterator[str]:
-        """The generation chain's stream, cut off when it outlasts the timeout."""
+        """The generation chain's tokens, cut off when the answer outlasts the timeout."""
+        return self._within_timeout(self.generate, {"question": question, "passages": passages})
+
+    def _within_timeout(self, chain, inputs: dict) -> Iterator[str]:
+        """A chain's stream, read from a worker thread so that a stalled endpoint cannot hang us.
+
+        Closing a LangChain stream early reads the rest of the HTTP reply first, so a timed-out
+        stream is abandoned to the daemon worker instead of being closed here.
+        """
+        tokens: queue.Queue = queue.Queue()
+        stop = threading.Event()
+        threading.Thread(target=_pump, args=(chain, inputs, tokens, stop), daemon=True).start()
         deadline = time.monotonic() + self.timeout
-        for token in self.generate.stream({"question": question, "passages": passages}):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no complete answer within {self.timeout:g} s")
-            yield token
+        try:
+            while True:
+                try:
+                    item = tokens.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise TimeoutError(f"no complete answer within {self.timeout:g} s") from None
+                if item is _DONE:
+                    return
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:
+            stop.set()
 
     def _verified(self, question: str, text: str, passages: list[ScoredChunk]) -> Answer:
         """The generated text checked against the passages."""
@@ -126,6 +149,18 @@ class GenerativeAnswerer:
     def _answer(self, question: str, text: str, answered: bool) -> Answer:
         """An Answer from this backend."""
         return Answer(question=question, answer=text, answered=answered, backend=self.backend.name)
+
+
+def _pump(chain, inputs: dict, tokens: queue.Queue, stop: threading.Event) -> None:
+    """Put the chain's tokens on the queue, then _DONE, or the exception that ended it."""
+    try:
+        for token in chain.stream(inputs):
+            if stop.is_set():
+                return
+            tokens.put(token)
+        tokens.put(_DONE)
+    except Exception as exc:  # handed to the reader, which falls back with a notice
+        tokens.put(exc)
 
 
 def describe_fault(exc: Exception, timeout: float) -> str:
