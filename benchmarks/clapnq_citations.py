@@ -59,19 +59,29 @@ def quote_matches(quote: str, evidence: str) -> bool:
     return bool(q and e) and (q in e or e in q)
 
 
-def decline_sweep(runs: list[dict]) -> float:
-    """Print answered/declined shares per threshold; return the one with the best balanced accuracy."""
-    print("\n== decline threshold (top retrieval score >= t answers) ==")
+def decline_sweep(runs: list[dict], key: str, label: str) -> float:
+    """Print answered/declined shares per threshold on one signal; return the best balanced one."""
+    print(f"\n== decline threshold: answer when {label} >= t ==")
     print(f"{'t':>5} {'answered(ans)':>14} {'declined(unans)':>16} {'balanced':>9}")
     best = (0.0, 0.0)
     for t in np.arange(0.20, 0.75, 0.05):
-        answered = np.mean([r["top"] >= t for r in runs if r["answerable"]])
-        declined = np.mean([r["top"] < t for r in runs if not r["answerable"]])
+        answered = np.mean([r[key] >= t for r in runs if r["answerable"]])
+        declined = np.mean([r[key] < t for r in runs if not r["answerable"]])
         balanced = (answered + declined) / 2
         print(f"{t:5.2f} {answered:14.3f} {declined:16.3f} {balanced:9.3f}")
         best = max(best, (round(float(balanced), 4), round(float(t), 2)))
-    print(f"chosen min_relevance = {best[1]:.2f} (balanced accuracy {best[0]:.3f})")
+    print(f"best t = {best[1]:.2f} (balanced accuracy {best[0]:.3f})")
     return best[1]
+
+
+def best_sentence(engine: Engine, question: str, passages: list) -> float:
+    """The highest similarity between the question and a sentence of a passage above min_relevance."""
+    sentences = [p.chunk.text[s:e] for p in passages if p.score >= engine.settings.min_relevance
+                 for s, e in sentence_spans(p.chunk.text) if e - s >= 15]
+    if not sentences:
+        return -1.0
+    vectors = engine.embedder.embed([question, *sentences])
+    return float(np.max(vectors[1:] @ vectors[0]))
 
 
 def support_pairs(engine: Engine, runs: list[dict], corpus: dict[str, dict]) -> list[tuple[float, bool]]:
@@ -133,7 +143,7 @@ def score_backend(engine: Engine, runs: list[dict], k: int) -> dict:
         rows.append((r, answer))
         print(f"  {len(rows)}/{len(runs)} {latencies[-1]:5.1f}s answered={answer.answered} "
               f"cites={len(answer.citations)} notice={bool(answer.notice)}", file=sys.stderr)
-    return summarize(rows, latencies)
+    return {**summarize(rows, latencies), "_rows": rows}
 
 
 def summarize(rows: list, latencies: list[float]) -> dict:
@@ -177,6 +187,8 @@ def main() -> None:
     ap.add_argument("-k", type=int, default=5)
     ap.add_argument("--llm-k", type=int, default=3, help="passages in the LLM prompt (CPU is scarce)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--min-sentence", type=float, default=None, help="use this, not the sweep's best")
+    ap.add_argument("--min-support", type=float, default=None, help="use this, not the sweep's best")
     args = ap.parse_args()
 
     settings = Settings.load(index_dir=args.index, collection="clapnq_dev")
@@ -189,17 +201,26 @@ def main() -> None:
     for q in queries:
         passages = engine.search(q["question"], k=args.k)
         runs.append({"query": q, "answerable": q["answerable"], "passages": passages,
-                     "top": passages[0].score if passages else 0.0})
+                     "top": passages[0].score if passages else 0.0,
+                     "sentence": best_sentence(engine, q["question"], passages)})
     print(f"{len(runs)} questions: {sum(r['answerable'] for r in runs)} answerable, "
           f"{sum(not r['answerable'] for r in runs)} unanswerable")
-    min_relevance = decline_sweep(runs)
+    decline_sweep(runs, "top", "the best passage's retrieval score (min_relevance; kept at "
+                  f"{settings.min_relevance})")
+    min_sentence = decline_sweep(runs, "sentence", "the best question-sentence similarity "
+                                 "(min_sentence_relevance)")
+    min_sentence = args.min_sentence if args.min_sentence is not None else min_sentence
     min_support = support_sweep(support_pairs(engine, runs, corpus))
+    min_support = args.min_support if args.min_support is not None else min_support
+    print(f"backends run with min_sentence_relevance={min_sentence} min_support={min_support}")
     results = {}
-    tuned = replace(settings, min_relevance=min_relevance, min_support=min_support)
+    tuned = replace(settings, min_sentence_relevance=min_sentence, min_support=min_support)
     engine.settings = tuned
     results["extractive"] = score_backend(engine, runs, args.k)
-    llm_runs = [r for r in runs if r["query"]["id"] in
-                {q["id"] for q in load_queries(args.data, args.llm_limit, args.seed)}]
+    llm_ids = {q["id"] for q in load_queries(args.data, args.llm_limit, args.seed)}
+    llm_runs = [r for r in runs if r["query"]["id"] in llm_ids]
+    results["extractive (same questions as the LLMs)"] = summarize(
+        [(r, a) for r, a in results["extractive"].pop("_rows") if r["query"]["id"] in llm_ids], [0.0])
     for spec in args.llm:
         if spec == "gguf:smollm2":
             spec = f"gguf:{smollm2_path()}"
@@ -209,6 +230,7 @@ def main() -> None:
             score_backend(engine, llm_runs, args.llm_k)
     print("\n== backends ==")
     for name, figures in results.items():
+        figures.pop("_rows", None)
         print(name, json.dumps(figures))
     engine.close()
 

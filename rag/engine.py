@@ -64,7 +64,8 @@ class Engine:
     @property
     def answerer(self) -> ExtractiveAnswerer:
         """The answering stage."""
-        return ExtractiveAnswerer(self.embedder, self.settings.min_relevance)
+        return ExtractiveAnswerer(self.embedder, self.settings.min_relevance,
+                                  min_sentence_relevance=self.settings.min_sentence_relevance)
 
     @property
     def generator(self):
@@ -118,9 +119,9 @@ class Engine:
         question = self._check_text(question, "question")
         if self.generator is not None:
             return next(p for p in self._generate(question, history, k, filters) if isinstance(p, Answer))
-        passages = self.retriever.retrieve(standalone_query(question, history), self._check_k(k),
-                                           filters)
-        return self.answerer.answer(question, passages)
+        query = standalone_query(question, history)
+        passages = self.retriever.retrieve(query, self._check_k(k), filters)
+        return self.answerer.answer(question, passages, query)
 
     def ask_stream(self, question: str, history: list[tuple[str, str]] | None = None,
                    k: int | None = None, filters: Filters = Filters()) -> Iterator[str | Answer]:

@@ -74,10 +74,11 @@ class GenerativeAnswerer:
         try:
             query = self._standalone(question, history)
         except Exception as exc:  # any failure of the remote model, whatever the client raises
-            yield from self._fall_back(question, retrieve(standalone_query(question, history)), exc, "")
+            query = standalone_query(question, history)
+            yield from self._fall_back(question, query, retrieve(query), exc, "")
             return
         passages = retrieve(query)
-        if not any(p.score >= self.fallback.min_relevance for p in passages):
+        if self.fallback.declines(query, passages):
             yield self._answer(question, NOT_FOUND, answered=False)
             return
         text = ""
@@ -88,7 +89,7 @@ class GenerativeAnswerer:
             if not text.strip():
                 raise ValueError("the model returned an empty answer")
         except Exception as exc:  # a down, slow or garbled endpoint: fall back, never a traceback
-            yield from self._fall_back(question, passages, exc, text)
+            yield from self._fall_back(question, query, passages, exc, text)
             return
         yield self._verified(question, text, passages)
 
@@ -137,10 +138,10 @@ class GenerativeAnswerer:
         answer.citations, answer.unsupported = checked.citations, checked.unsupported
         return answer
 
-    def _fall_back(self, question: str, passages: list[ScoredChunk], exc: Exception,
+    def _fall_back(self, question: str, query: str, passages: list[ScoredChunk], exc: Exception,
                    streamed: str) -> Iterator[str | Answer]:
         """The extractive answer with a notice saying why the model's answer is missing."""
-        answer = self.fallback.answer(question, passages)
+        answer = self.fallback.answer(question, passages, query)
         answer.notice = (f"The language model ({self.backend.name} at {self.backend.where}) failed: "
                          f"{describe_fault(exc, self.timeout)}. Showing the extractive answer instead.")
         yield ("\n\n" if streamed else "") + answer.answer
