@@ -43,27 +43,45 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, min_relevance: float, max_sentences: int = 3) -> None:
+    def __init__(self, embedder: Embedder, min_relevance: float, max_sentences: int = 3,
+                 min_sentence_relevance: float = 0.0) -> None:
         self.embedder = embedder
         self.min_relevance = min_relevance
         self.max_sentences = max_sentences
+        self.min_sentence_relevance = min_sentence_relevance
 
-    def answer(self, question: str, passages: list[ScoredChunk]) -> Answer:
-        """A grounded answer, or a decline when no passage is relevant enough."""
-        relevant = [p for p in passages if p.score >= self.min_relevance]
-        if not relevant:
+    def answer(self, question: str, passages: list[ScoredChunk], query: str | None = None) -> Answer:
+        """A grounded answer, or a decline when no passage is relevant enough to the (standalone) query."""
+        candidates = _candidates([p for p in passages if p.score >= self.min_relevance])
+        similarity = self._similarity(question, candidates)
+        gate = self._gate(query, question, candidates, similarity) if candidates else -1.0
+        if gate < self.min_sentence_relevance:
             return Answer(question=question, answer=NOT_FOUND, answered=False)
-        candidates = _candidates(relevant)
-        scores = self._score(question, candidates)
+        scores = self._score(question, candidates, similarity)
         chosen = _choose(candidates, scores, self.max_sentences)
         citations = [_citation(n, c, float(scores[i])) for n, (i, c) in enumerate(chosen, start=1)]
         text = as_of(citations) + " ".join(f"{c.quote} [{c.n}]" for c in citations)
         return Answer(question=question, answer=text, answered=True, citations=citations)
 
-    def _score(self, question: str, candidates: list[Candidate]) -> np.ndarray:
-        """Semantic similarity to the question, plus word overlap and the passage's own score."""
+    def declines(self, question: str, passages: list[ScoredChunk]) -> bool:
+        """True when nothing retrieved is relevant enough to answer from (checked before any LLM call)."""
+        candidates = _candidates([p for p in passages if p.score >= self.min_relevance])
+        return not candidates or self._similarity(question, candidates).max() < self.min_sentence_relevance
+
+    def _gate(self, query: str | None, question: str, candidates: list[Candidate],
+              similarity: np.ndarray) -> float:
+        """The best sentence similarity to the standalone query (a follow-up alone says too little)."""
+        if query and query != question:
+            similarity = self._similarity(query, candidates)
+        return float(similarity.max())
+
+    def _similarity(self, question: str, candidates: list[Candidate]) -> np.ndarray:
+        """Cosine similarity of each candidate sentence to the question."""
         vectors = self.embedder.embed([question] + [c.text for c in candidates])
-        similarity = vectors[1:] @ vectors[0]
+        return vectors[1:] @ vectors[0]
+
+    def _score(self, question: str, candidates: list[Candidate], similarity: np.ndarray) -> np.ndarray:
+        """Semantic similarity to the question, plus word overlap and the passage's own score."""
         asked = content_words(question)
         overlap = np.array([len(asked & content_words(c.text)) / max(1, len(asked))
                             for c in candidates])

@@ -10,8 +10,10 @@ import click
 
 from rag.engine import Engine
 from rag.errors import RagError
+from rag.llm import backend_name
 from rag.retrieval import Filters
 from rag.settings import Settings
+from rag.types import Answer
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -54,11 +56,20 @@ def retriever_option(func):
                         envvar="RAG_RETRIEVER", help="How passages are ranked (default hybrid).")(func)
 
 
+def llm_options(func):
+    """--llm, --llm-url and --llm-model: the answer backend."""
+    func = click.option("--llm-model", help="Model name to ask the endpoint for (RAG_LLM_MODEL).")(func)
+    func = click.option("--llm-url", help="OpenAI-compatible base URL for --llm openai (RAG_LLM_URL).")(func)
+    func = click.option("--llm", help="Answer backend: extractive (default), openai, or gguf:PATH "
+                                      "(RAG_LLM; the key comes from RAG_LLM_API_KEY).")(func)
+    return func
+
+
 def make_engine(index_dir: Path | None, collection: str | None, chroma_url: str | None,
-                retriever: str | None = None) -> Engine:
+                **overrides: object) -> Engine:
     """An engine for the chosen store, closed (releasing the index folder) when the command ends."""
     engine = Engine(Settings.load(index_dir=index_dir, collection=collection, chroma_url=chroma_url,
-                                  retriever=retriever))
+                                  **overrides))
     click.get_current_context().call_on_close(engine.close)
     return engine
 
@@ -98,24 +109,52 @@ def index(paths, prune, rebuild, index_dir, collection, chroma_url) -> None:
 @click.option("-k", type=int, default=None, help="Passages to retrieve (default 5).")
 @date_options
 @retriever_option
+@llm_options
 @store_options
-def ask(question, as_json, k, since, until, retriever, index_dir, collection, chroma_url) -> None:
+def ask(question, as_json, k, since, until, retriever, llm, llm_url, llm_model, index_dir, collection,
+        chroma_url) -> None:
     """Answer a question from the indexed documents, with numbered sources."""
-    engine = make_engine(index_dir, collection, chroma_url, retriever)
+    engine = make_engine(index_dir, collection, chroma_url, retriever=retriever, llm=llm,
+                         llm_url=llm_url, llm_model=llm_model)
+    backend_name(engine.settings.llm)  # a bad --llm fails before any indexing
     seeded = engine.ensure_index()
     if seeded is not None:
         click.echo(f"The index was empty: indexed {engine.settings.seeds_dir} first "
                    f"({seeded.summary()}).", err=True)
-    answer = engine.ask(question, k=k, filters=make_filters(since, until))
     if as_json:
+        answer = engine.ask(question, k=k, filters=make_filters(since, until))
         click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return
-    click.echo(answer.answer)
+    answer = print_stream(engine.ask_stream(question, k=k, filters=make_filters(since, until)))
+    print_sources(answer)
+
+
+def print_stream(pieces) -> Answer:
+    """Echo the answer's pieces as they come; the checked answer after them when verification changed it."""
+    streamed = ""
+    for piece in pieces:
+        if isinstance(piece, Answer):
+            break
+        streamed += piece
+        click.echo(piece, nl=False)
+    if streamed.strip() != piece.answer.strip():  # verification renumbered or dropped markers
+        click.echo(("\n\nChecked answer:\n" if streamed else "") + piece.answer, nl=False)
+    click.echo()
+    return piece
+
+
+def print_sources(answer: Answer) -> None:
+    """The notice, the numbered sources with their verification, and any unsupported sentence."""
+    if answer.notice:
+        click.echo(f"Note: {answer.notice}", err=True)
     if answer.citations:
         click.echo("\nSources:")
     for c in answer.citations:
         when = f", {c.date}" if c.date else ""
-        click.echo(f"[{c.n}] {c.title}{when} ({c.source}) chars {c.start}-{c.end}  id {c.id}")
+        flag = "" if c.verified else "  (NOT VERIFIED: the passage does not support this sentence)"
+        click.echo(f"[{c.n}] {c.title}{when} ({c.source}) chars {c.start}-{c.end}  id {c.id}{flag}")
+    for sentence in answer.unsupported:
+        click.echo(f"Unsupported by the documents: {sentence}")
 
 
 @main.command()
@@ -127,7 +166,7 @@ def ask(question, as_json, k, since, until, retriever, index_dir, collection, ch
 @store_options
 def search(query, k, as_json, since, until, retriever, index_dir, collection, chroma_url) -> None:
     """Ranked passages with scores, without an answer."""
-    engine = make_engine(index_dir, collection, chroma_url, retriever)
+    engine = make_engine(index_dir, collection, chroma_url, retriever=retriever)
     results = engine.search(query, k=k, filters=make_filters(since, until))
     if as_json:
         click.echo(json.dumps([passage_dict(r) for r in results], indent=2, ensure_ascii=False))

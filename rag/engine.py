@@ -33,6 +33,7 @@ class Engine:
         self._checked = False
         self._client = None
         self._lock = None
+        self._generator = None
         self._open_lock = threading.Lock()
         self.write_lock = threading.RLock()
 
@@ -93,7 +94,25 @@ class Engine:
     @property
     def answerer(self) -> ExtractiveAnswerer:
         """The answering stage."""
-        return ExtractiveAnswerer(self.embedder, self.settings.min_relevance)
+        return ExtractiveAnswerer(self.embedder, self.settings.min_relevance,
+                                  min_sentence_relevance=self.settings.min_sentence_relevance)
+
+    @property
+    def generator(self):
+        """The LLM answering stage (a GenerativeAnswerer), or None for the extractive backend."""
+        if self._generator is None:
+            from rag.llm import make_chat_backend
+
+            backend = make_chat_backend(self.settings)
+            if backend is None:
+                return None
+            from rag.generation import GenerativeAnswerer
+            from rag.verification import Verifier
+
+            self._generator = GenerativeAnswerer(
+                backend, Verifier(self.embedder, self.settings.min_support), self.answerer,
+                self.settings.llm_timeout)
+        return self._generator
 
     def index(self, paths: Iterable[Path], prune: bool = False, rebuild: bool = False,
               progress: Progress | None = None) -> IndexReport:
@@ -132,18 +151,29 @@ class Engine:
             k: int | None = None, filters: Filters = Filters()) -> Answer:
         """A cited answer to a question, using the conversation for follow-ups."""
         question = self._check_text(question, "question")
-        passages = self.retriever.retrieve(standalone_query(question, history), self._check_k(k),
-                                           filters)
-        return self.answerer.answer(question, passages)
+        if self.generator is not None:
+            return next(p for p in self._generate(question, history, k, filters) if isinstance(p, Answer))
+        query = standalone_query(question, history)
+        passages = self.retriever.retrieve(query, self._check_k(k), filters)
+        return self.answerer.answer(question, passages, query)
 
     def ask_stream(self, question: str, history: list[tuple[str, str]] | None = None,
                    k: int | None = None, filters: Filters = Filters()) -> Iterator[str | Answer]:
         """The answer's text in pieces as it is produced, then the final Answer with citations."""
+        if self.generator is not None:
+            yield from self._generate(self._check_text(question, "question"), history, k, filters)
+            return
         answer = self.ask(question, history, k, filters)
         pieces = re.split(r"(?<=\]) ", answer.answer)  # one cited sentence at a time
         for i, piece in enumerate(pieces):
             yield piece if i == len(pieces) - 1 else piece + " "
         yield answer
+
+    def _generate(self, question: str, history: list[tuple[str, str]] | None, k: int | None,
+                  filters: Filters) -> Iterator[str | Answer]:
+        """The LLM's tokens, then its verified Answer."""
+        k = self._check_k(k)
+        return self.generator.stream(question, history, lambda q: self.retriever.retrieve(q, k, filters))
 
     def lookup(self, cid: str) -> CitationLookup:
         """The passage behind a citation id, in its document's context."""

@@ -55,3 +55,7 @@ class UploadTooLarge(UploadRejected):
 
 class NotReady(RagError):
     """The server is still loading the model and the index, or failed to."""
+
+
+class LLMUnavailable(RagError):
+    """An answer backend that is unknown, not installed, or not configured."""

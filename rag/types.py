@@ -75,6 +75,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     backend: str = "extractive"
     notice: str | None = None
+    unsupported: list[str] = field(default_factory=list)  # generated sentences no citation supports
 
     def to_dict(self) -> dict:
         """The JSON shape shared by ``rag ask --json`` and the API."""

@@ -1,0 +1,177 @@
+"""Generated answers: an LCEL chain (condense -> retrieve -> prompt -> LLM), then verification."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+from rag.answering import NOT_FOUND, ExtractiveAnswerer
+from rag.conversation import standalone_query
+from rag.llm import ChatBackend
+from rag.types import Answer, ScoredChunk
+from rag.verification import Verifier
+
+ANSWER_SYSTEM = (
+    "You answer questions using only the numbered passages the user gives you. Write a short answer "
+    "of one to three sentences. After every sentence write the number of the passage it comes from in "
+    "square brackets, like [1]. If the passages do not contain the answer, reply exactly: "
+    + NOT_FOUND)
+CONDENSE_SYSTEM = (
+    "Rewrite the user's last question so that it can be understood without the conversation. "
+    "Reply with the rewritten question only.")
+History = list[tuple[str, str]]
+_DONE = object()
+
+
+def format_passages(passages: list[ScoredChunk]) -> str:
+    """Numbered passages with their title and date, as the prompt shows them."""
+    blocks = []
+    for n, p in enumerate(passages, start=1):
+        when = f" ({p.chunk.date})" if p.chunk.date else ""
+        blocks.append(f"[{n}] {p.chunk.title}{when}\n{p.chunk.text.strip()}")
+    return "\n\n".join(blocks)
+
+
+def format_history(history: History) -> str:
+    """The conversation as plain lines for the condensing prompt."""
+    return "\n".join(f"User: {user}\nAssistant: {assistant}" for user, assistant in history)
+
+
+def declines(text: str) -> bool:
+    """True when the model said the passages do not answer."""
+    plain = " ".join(text.lower().split())
+    return plain.startswith(NOT_FOUND.lower()[:30]) or "do not contain an answer" in plain
+
+
+class GenerativeAnswerer:
+    """Answers with an LLM from retrieved passages, verifies every citation, falls back on faults."""
+
+    def __init__(self, backend: ChatBackend, verifier: Verifier, fallback: ExtractiveAnswerer,
+                 timeout: float) -> None:
+        from langchain_core.output_parsers import StrOutputParser
+        from langchain_core.prompts import ChatPromptTemplate
+        from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+
+        self.backend = backend
+        self.verifier = verifier
+        self.fallback = fallback
+        self.timeout = timeout
+        self.condense = (ChatPromptTemplate.from_messages(
+            [("system", CONDENSE_SYSTEM),
+             ("human", "Conversation:\n{history}\n\nLast question: {question}")])
+            | backend.model | StrOutputParser())
+        self.generate = (
+            RunnablePassthrough.assign(passages=RunnableLambda(lambda x: format_passages(x["passages"])))
+            | ChatPromptTemplate.from_messages(
+                [("system", ANSWER_SYSTEM), ("human", "Passages:\n\n{passages}\n\nQuestion: {question}")])
+            | backend.model | StrOutputParser())
+
+    def stream(self, question: str, history: History | None,
+               retrieve: Callable[[str], list[ScoredChunk]]) -> Iterator[str | Answer]:
+        """Tokens as the model writes them, then the verified Answer (or the extractive one on a fault)."""
+        try:
+            query = self._standalone(question, history)
+        except Exception as exc:  # any failure of the remote model, whatever the client raises
+            query = standalone_query(question, history)
+            yield from self._fall_back(question, query, retrieve(query), exc, "")
+            return
+        passages = retrieve(query)
+        if self.fallback.declines(query, passages):
+            yield self._answer(question, NOT_FOUND, answered=False)
+            return
+        text = ""
+        try:
+            for token in self._tokens(question, passages):
+                text += token
+                yield token
+            if not text.strip():
+                raise ValueError("the model returned an empty answer")
+        except Exception as exc:  # a down, slow or garbled endpoint: fall back, never a traceback
+            yield from self._fall_back(question, query, passages, exc, text)
+            return
+        yield self._verified(question, text, passages)
+
+    def _standalone(self, question: str, history: History | None) -> str:
+        """The question rewritten by the model to stand alone when there is a conversation."""
+        if not history:
+            return question
+        inputs = {"history": format_history(history), "question": question}
+        rewritten = " ".join("".join(self._within_timeout(self.condense, inputs)).split())
+        return rewritten if 3 <= len(rewritten) <= 500 else standalone_query(question, history)
+
+    def _tokens(self, question: str, passages: list[ScoredChunk]) -> Iterator[str]:
+        """The generation chain's tokens, cut off when the answer outlasts the timeout."""
+        return self._within_timeout(self.generate, {"question": question, "passages": passages})
+
+    def _within_timeout(self, chain, inputs: dict) -> Iterator[str]:
+        """A chain's stream, read from a worker thread so that a stalled endpoint cannot hang us.
+
+        Closing a LangChain stream early reads the rest of the HTTP reply first, so a timed-out
+        stream is abandoned to the daemon worker instead of being closed here.
+        """
+        tokens: queue.Queue = queue.Queue()
+        stop = threading.Event()
+        threading.Thread(target=_pump, args=(chain, inputs, tokens, stop), daemon=True).start()
+        deadline = time.monotonic() + self.timeout
+        try:
+            while True:
+                try:
+                    item = tokens.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise TimeoutError(f"no complete answer within {self.timeout:g} s") from None
+                if item is _DONE:
+                    return
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+
+    def _verified(self, question: str, text: str, passages: list[ScoredChunk]) -> Answer:
+        """The generated text checked against the passages."""
+        if declines(text):
+            return self._answer(question, NOT_FOUND, answered=False)
+        checked = self.verifier.verify(text, passages)
+        answer = self._answer(question, checked.text, answered=True)
+        answer.citations, answer.unsupported = checked.citations, checked.unsupported
+        return answer
+
+    def _fall_back(self, question: str, query: str, passages: list[ScoredChunk], exc: Exception,
+                   streamed: str) -> Iterator[str | Answer]:
+        """The extractive answer with a notice saying why the model's answer is missing."""
+        answer = self.fallback.answer(question, passages, query)
+        answer.notice = (f"The language model ({self.backend.name} at {self.backend.where}) failed: "
+                         f"{describe_fault(exc, self.timeout)}. Showing the extractive answer instead.")
+        yield ("\n\n" if streamed else "") + answer.answer
+        yield answer
+
+    def _answer(self, question: str, text: str, answered: bool) -> Answer:
+        """An Answer from this backend."""
+        return Answer(question=question, answer=text, answered=answered, backend=self.backend.name)
+
+
+def _pump(chain, inputs: dict, tokens: queue.Queue, stop: threading.Event) -> None:
+    """Put the chain's tokens on the queue, then _DONE, or the exception that ended it."""
+    try:
+        for token in chain.stream(inputs):
+            if stop.is_set():
+                return
+            tokens.put(token)
+        tokens.put(_DONE)
+    except Exception as exc:  # handed to the reader, which falls back with a notice
+        tokens.put(exc)
+
+
+def describe_fault(exc: Exception, timeout: float) -> str:
+    """A one-line, human reason for a failed model call."""
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, TimeoutError) or "Timeout" in name:
+        return f"no answer within {timeout:g} s"
+    if status is not None:
+        return f"it answered HTTP {status}"
+    if "Connection" in name or isinstance(exc, ConnectionError):
+        return "could not connect"
+    return f"its reply could not be read ({name}: {' '.join(str(exc).split())[:120]})"

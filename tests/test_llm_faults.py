@@ -1,0 +1,108 @@
+"""The openai backend against a fake endpoint of our own: streaming, verification, declining, faults."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+import pytest
+from fake_llm import FakeLLM
+
+from rag.engine import Engine
+from rag.errors import LLMUnavailable
+from rag.local_llm import free_port
+from rag.settings import PROJECT_ROOT
+from rag.types import Answer
+
+QUESTION = "How many Indian troops died in the Pathankot attack?"
+
+
+@pytest.fixture
+def fake():
+    """A fake OpenAI-compatible server; tests set its mode."""
+    server = FakeLLM(answer="The Pathankot attack killed seven Indian troops [1]. It rained [7].")
+    yield server
+    server.close()
+
+
+def llm_engine(seeded: Engine, url: str, timeout: float = 2.0) -> Engine:
+    """The seeded engine switched to the openai backend at url."""
+    seeded.settings = replace(seeded.settings, llm="openai", llm_url=url, llm_timeout=timeout)
+    return seeded
+
+
+def collect(engine: Engine, question: str = QUESTION, **kwargs) -> tuple[list[str], Answer]:
+    """The streamed pieces and the final Answer."""
+    *pieces, answer = engine.ask_stream(question, **kwargs)
+    assert all(isinstance(p, str) for p in pieces) and isinstance(answer, Answer)
+    return pieces, answer
+
+
+def test_tokens_stream_then_the_verified_answer(seeded, fake):
+    pieces, answer = collect(llm_engine(seeded, fake.url))
+    assert len(pieces) > 5 and "".join(pieces).startswith("The Pathankot attack killed")
+    assert answer.backend == "openai" and answer.answered and answer.notice is None
+    assert "[7]" not in answer.answer  # no seventh passage was given
+    [citation] = answer.citations
+    assert citation.verified and "seven Indian troops" in citation.quote
+    assert answer.unsupported == ["It rained."]
+    prompt = fake.requests[0]["messages"][1]["content"]
+    assert "[1] India and US press Pakistan" in prompt and "2020-09-12" in prompt
+
+
+def test_a_follow_up_is_condensed_by_the_model_before_retrieval(seeded, fake):
+    fake.condensed = "Who led the Indian delegation?"
+    fake.answer = "Mahaveer Singhvi led the Indian delegation [1]."
+    history = [("Who led the US delegation?", "Ambassador Nathan Sales led it [1].")]
+    _, answer = collect(llm_engine(seeded, fake.url), "And the Indian one?", history=history)
+    assert [r["messages"][0]["content"][:7] for r in fake.requests] == ["Rewrite", "You ans"]
+    assert "Nathan Sales" in fake.requests[0]["messages"][1]["content"]
+    assert answer.citations[0].verified and "Mahaveer Singhvi" in answer.citations[0].quote
+
+
+def test_nothing_relevant_declines_without_calling_the_model(seeded, fake):
+    _, answer = collect(llm_engine(seeded, fake.url), "Who won the 1998 football world cup final?")
+    assert not answer.answered and "do not contain" in answer.answer
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("mode, reason", [
+    ("error", "HTTP 500"),
+    ("slow", "no answer within 1 s"),
+    ("trickle", "no answer within 1 s"),
+    ("garbage", "could not be read"),
+])
+def test_a_failing_endpoint_gives_the_extractive_answer_and_a_notice(seeded, fake, mode, reason):
+    fake.mode, fake.delay = mode, 60.0
+    started = time.monotonic()
+    pieces, answer = collect(llm_engine(seeded, fake.url, timeout=1.0))
+    assert time.monotonic() - started < 20.0  # the slow endpoints would take 60 s or more
+    assert reason in answer.notice and "extractive answer instead" in answer.notice
+    assert answer.backend == "extractive" and "seven" in answer.answer and answer.citations
+    assert answer.answer in "".join(pieces)
+
+
+def test_an_endpoint_that_is_down_gives_the_extractive_answer(seeded):
+    answer = llm_engine(seeded, f"http://127.0.0.1:{free_port()}/v1").ask(QUESTION)
+    assert "could not connect" in answer.notice and "seven" in answer.answer
+
+
+def test_unknown_or_unconfigured_backends_are_clear_errors(engine):
+    for llm, message in [("claude", "unknown LLM backend 'claude'"), ("openai", "needs --llm-url"),
+                         ("gguf:/nowhere/model.gguf", "GGUF model not found")]:
+        engine.settings = replace(engine.settings, llm=llm, llm_url=None)
+        with pytest.raises(LLMUnavailable, match=message):
+            engine.ask(QUESTION)
+
+
+def test_the_cli_reports_a_bad_backend_in_one_line(rag_env):
+    done = subprocess.run([sys.executable, "-m", "rag", "ask", "--llm", "nonsense", QUESTION],
+                          capture_output=True, text=True, cwd=PROJECT_ROOT,
+                          env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "Error: unknown LLM backend 'nonsense': choose extractive, openai or gguf:PATH"]
+
