@@ -51,13 +51,17 @@ class ExtractiveAnswerer:
         self.min_sentence_relevance = min_sentence_relevance
 
     def answer(self, question: str, passages: list[ScoredChunk], query: str | None = None) -> Answer:
-        """A grounded answer, or a decline when no passage is relevant enough to the (standalone) query."""
+        """A grounded answer, or a decline when no passage is relevant enough to the (standalone) query.
+
+        Sentences are scored against ``query``, the standalone form of a follow-up question, since
+        a follow-up alone ("And the Indian one?") says too little.
+        """
+        query = query or question
         candidates = _candidates([p for p in passages if p.score >= self.min_relevance])
-        similarity = self._similarity(question, candidates)
-        gate = self._gate(query, question, candidates, similarity) if candidates else -1.0
-        if gate < self.min_sentence_relevance:
+        similarity = self._similarity(query, candidates) if candidates else None
+        if similarity is None or similarity.max() < self.min_sentence_relevance:
             return Answer(question=question, answer=NOT_FOUND, answered=False)
-        scores = self._score(question, candidates, similarity)
+        scores = self._score(query, candidates, similarity)
         chosen = _choose(candidates, scores, self.max_sentences)
         citations = [_citation(n, c, float(scores[i])) for n, (i, c) in enumerate(chosen, start=1)]
         text = as_of(citations) + " ".join(f"{c.quote} [{c.n}]" for c in citations)
@@ -67,13 +71,6 @@ class ExtractiveAnswerer:
         """True when nothing retrieved is relevant enough to answer from (checked before any LLM call)."""
         candidates = _candidates([p for p in passages if p.score >= self.min_relevance])
         return not candidates or self._similarity(question, candidates).max() < self.min_sentence_relevance
-
-    def _gate(self, query: str | None, question: str, candidates: list[Candidate],
-              similarity: np.ndarray) -> float:
-        """The best sentence similarity to the standalone query (a follow-up alone says too little)."""
-        if query and query != question:
-            similarity = self._similarity(query, candidates)
-        return float(similarity.max())
 
     def _similarity(self, question: str, candidates: list[Candidate]) -> np.ndarray:
         """Cosine similarity of each candidate sentence to the question."""

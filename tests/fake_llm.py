@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeLLM:
     """Serves /v1/chat/completions; ``mode`` picks the behaviour, ``requests`` records what came in."""
 
-    def __init__(self, mode: str = "ok", answer: str = "", condensed: str = "", delay: float = 0.0):
+    def __init__(self, mode: str = "ok", answer: str | Callable[[dict], str] = "",
+                 condensed: str = "", delay: float = 0.0):
         self.mode, self.answer, self.condensed, self.delay = mode, answer, condensed, delay
         self.requests: list[dict] = []
         self.server = _QuietServer(("127.0.0.1", 0), _handler(self))
@@ -27,7 +29,9 @@ class FakeLLM:
     def reply(self, body: dict) -> str:
         """The text for a request: the condensed question for a rewrite request, else the answer."""
         system = body["messages"][0]["content"]
-        return self.condensed if system.startswith("Rewrite") else self.answer
+        if system.startswith("Rewrite"):
+            return self.condensed
+        return self.answer(body) if callable(self.answer) else self.answer
 
 
 class _QuietServer(ThreadingHTTPServer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -53,9 +54,16 @@ def test_tokens_stream_then_the_verified_answer(seeded, fake):
     assert "[1] India and US press Pakistan" in prompt and "2020-09-12" in prompt
 
 
+def number_of(body: dict, words: str) -> int:
+    """The number the prompt gives the passage that contains ``words``."""
+    prompt = body["messages"][1]["content"]
+    passages = re.split(r"^\[(\d+)\]", prompt, flags=re.MULTILINE)[1:]
+    return next(int(n) for n, text in zip(passages[::2], passages[1::2]) if words in text)
+
+
 def test_a_follow_up_is_condensed_by_the_model_before_retrieval(seeded, fake):
     fake.condensed = "Who led the Indian delegation?"
-    fake.answer = "Mahaveer Singhvi led the Indian delegation [1]."
+    fake.answer = lambda body: f"Mahaveer Singhvi led the Indian delegation [{number_of(body, 'Singhvi')}]."
     history = [("Who led the US delegation?", "Ambassador Nathan Sales led it [1].")]
     _, answer = collect(llm_engine(seeded, fake.url), "And the Indian one?", history=history)
     assert [r["messages"][0]["content"][:7] for r in fake.requests] == ["Rewrite", "You ans"]
