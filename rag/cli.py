@@ -182,4 +182,10 @@ def serve(host, port, index_dir, collection, chroma_url) -> None:
     settings = Settings.load(index_dir=index_dir, collection=collection, chroma_url=chroma_url)
     click.echo(f"rag: chat window at http://{host}:{port}/  API docs at http://{host}:{port}/docs",
                err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    runtime = app.state.runtime
+    runtime.on_failure = lambda: setattr(server, "should_exit", True)  # a server that cannot answer stops
+    server.run()
+    if runtime.error:
+        raise RagError(f"cannot serve: {runtime.error}")
