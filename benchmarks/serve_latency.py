@@ -1,6 +1,6 @@
 """`rag serve` cold start to ready (/healthz) and warm /api/ask latency for a seed question.
 
-    python benchmarks/serve_latency.py [--starts 3] [--requests 30]
+    PYTHONPATH=. python benchmarks/serve_latency.py [--starts 3] [--requests 30]
 
 Each start is a fresh `python -m rag serve` process on 127.0.0.1 (a free port). "empty index" starts
 on a new folder (so it also indexes the seeds); "existing index" starts again on that folder.
@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -84,24 +83,6 @@ def first_event(client: httpx.Client, body: dict) -> None:
         next(response.iter_lines())
 
 
-def in_process(index: Path, requests: int) -> list[float]:
-    """Milliseconds per Engine.ask on the same index, run in a worker thread as the server runs it."""
-    from rag.engine import Engine
-    from rag.settings import Settings
-
-    def run() -> list[float]:
-        for _ in range(3):
-            engine.ask(QUESTION)
-        return [timed(lambda: engine.ask(QUESTION)) for _ in range(requests)]
-
-    engine = Engine(Settings.load(index_dir=index))
-    try:
-        with ThreadPoolExecutor(1) as pool:
-            return pool.submit(run).result()
-    finally:
-        engine.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=3)
@@ -120,8 +101,6 @@ def main() -> None:
             shutil.rmtree(folder)
     try:
         times = latencies(url, args.requests)
-        stop(proc)
-        times["Engine.ask in process (no HTTP)"] = in_process(folder / "index", args.requests)
     finally:
         stop(proc)
         shutil.rmtree(folder)
@@ -129,11 +108,11 @@ def main() -> None:
           f"over {args.starts} starts {[round(s, 2) for s in empty]}")
     print(f"cold start to ready, existing index:             median {statistics.median(existing):.2f} s "
           f"over {args.starts} starts {[round(s, 2) for s in existing]}")
-    base = statistics.median(times["Engine.ask in process (no HTTP)"])
+    base = statistics.median(times["/api/ask"])
     for name, values in times.items():
         p95 = statistics.quantiles(values, n=20)[-1]
         median = statistics.median(values)
-        print(f"warm {name}: median {median:.1f} ms, p95 {p95:.1f} ms, {median / base:.2f}x Engine.ask "
+        print(f"warm {name}: median {median:.1f} ms, p95 {p95:.1f} ms, {median / base:.2f}x /api/ask "
               f"({len(values)} requests)")
 
 

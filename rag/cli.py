@@ -220,8 +220,10 @@ def documents(index_dir, collection, chroma_url) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+@retriever_option
+@llm_options
 @store_options
-def serve(host, port, index_dir, collection, chroma_url) -> None:
+def serve(host, port, retriever, llm, llm_url, llm_model, index_dir, collection, chroma_url) -> None:
     """Serve the chat window at / and the API at /api and /v1 (docs at /docs)."""
     import logging
 
@@ -230,10 +232,18 @@ def serve(host, port, index_dir, collection, chroma_url) -> None:
     from rag.api import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings.load(index_dir=index_dir, collection=collection, chroma_url=chroma_url)
+    settings = Settings.load(index_dir=index_dir, collection=collection, chroma_url=chroma_url,
+                             retriever=retriever, llm=llm, llm_url=llm_url, llm_model=llm_model)
+    backend_name(settings.llm)  # a bad --llm fails before the server starts
     click.echo(f"rag: chat window at http://{host}:{port}/  API docs at http://{host}:{port}/docs",
                err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    runtime = app.state.runtime
+    runtime.on_failure = lambda: setattr(server, "should_exit", True)  # a server that cannot answer stops
+    server.run()
+    if runtime.error:
+        raise RagError(f"cannot serve: {runtime.error}")
 
 
 @main.command()

@@ -200,3 +200,21 @@ def test_the_chat_window_follow_up_and_human_messages(server, tmp_path):
             page.screenshot(path=ARTIFACTS / "follow-up-and-upload.png", full_page=True)
         finally:
             browser.close()
+
+
+def test_serve_on_a_locked_index_exits_with_one_clear_line(tmp_path):
+    from rag.lock import FolderLock
+
+    lock = FolderLock(tmp_path / "index")
+    lock.acquire()
+    try:
+        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HF_HUB_OFFLINE": "1",
+               "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+        done = subprocess.run([sys.executable, "-m", "rag", "serve", "--port", str(free_port()), "--index",
+                               str(tmp_path / "index")], env=env, capture_output=True, text=True, timeout=180)
+    finally:
+        lock.release()
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: cannot serve: index folder") and "in use by another rag process" in last
+    assert "Traceback" not in done.stderr

@@ -65,7 +65,10 @@ class AskResponse(BaseModel):
     answered: bool = Field(description="False when the documents do not contain the answer.")
     citations: list[CitationOut]
     backend: str = "extractive"
-    notice: str | None = None
+    notice: str | None = Field(None, description="Why the answer differs from what was asked for, e.g. a "
+                               "fallback from an unreachable LLM to the extractive answer.")
+    unsupported: list[str] = Field(default_factory=list, description="Generated sentences that no cited "
+                                   "passage supports (LLM backends).")
 
 
 class SearchRequest(BaseModel):

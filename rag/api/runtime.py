@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from rag.engine import Engine
 from rag.errors import NotReady, RagError
@@ -22,6 +23,7 @@ class Runtime:
         self._ready = threading.Event()
         self._collections: dict[str, Engine] = {}
         self.error: str | None = None
+        self.on_failure: Callable[[], None] | None = None  # called when loading fails
 
     @property
     def ready(self) -> bool:
@@ -35,12 +37,12 @@ class Runtime:
         return thread
 
     def load(self) -> None:
-        """Load the encoder and the store; index the seeds when the collection is empty."""
+        """Open the store (failing fast on a locked index), load the encoder, seed an empty collection."""
         try:
             engine = self._engine or Engine(self.settings)
             self._engine = engine
-            engine.embedder.embed(["warm up"])
             log.info("collection %r: %d chunks", engine.settings.collection, engine.store.count())
+            engine.embedder.embed(["warm up"])
             seeded = engine.ensure_index()
             if seeded is not None:
                 log.info("the index was empty: indexed %s first (%s)", engine.settings.seeds_dir,
@@ -48,11 +50,17 @@ class Runtime:
             self._ready.set()
             log.info("ready")
         except RagError as exc:
-            self.error = str(exc)
-            log.error("cannot serve: %s", exc)
+            self._fail(str(exc))
         except Exception:
-            self.error = "loading the model or the index failed; the server log has the details"
             log.exception("loading failed")
+            self._fail("loading the model or the index failed; the server log has the details")
+
+    def _fail(self, error: str) -> None:
+        """Record why the server cannot answer, and tell whoever runs it."""
+        self.error = error
+        log.error("cannot serve: %s", error)
+        if self.on_failure:
+            self.on_failure()
 
     def engine(self, collection: str | None = None) -> Engine:
         """The engine (for another collection when named), or NotReady while loading or after a failure."""
