@@ -114,3 +114,13 @@ def test_the_cli_reports_a_bad_backend_in_one_line(rag_env):
     assert done.stderr.strip().splitlines() == [
         "Error: unknown LLM backend 'nonsense': choose extractive, openai or gguf:PATH"]
 
+
+
+def test_the_cli_falls_back_with_a_note_when_the_endpoint_is_down(rag_env):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    done = subprocess.run([sys.executable, "-m", "rag", "ask", "--llm", "openai", "--llm-url", url, QUESTION],
+                          capture_output=True, text=True, cwd=PROJECT_ROOT,
+                          env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+    assert done.returncode == 0 and "seven" in done.stdout and "Sources:" in done.stdout
+    assert f"Note: The language model (openai at {url}) failed: could not connect" in done.stderr
+    assert "Traceback" not in done.stderr
