@@ -177,7 +177,8 @@ def print_ours(ours: dict, sweep: list[dict]) -> None:
     print(f"pipeline overhead over its own encoder, after the model load: wall {wall:.1f}s vs encoder "
           f"alone {ours['encoder_alone']:.1f}s on the same chunks: "
           f"{100 * (wall / ours['encoder_alone'] - 1):+.1f}% (target <= 5%); CPU "
-          f"{cpu:.1f}s vs {ours['encoder_alone_cpu']:.1f}s: {100 * (cpu / ours['encoder_alone_cpu'] - 1):+.1f}%")
+          f"{cpu:.1f}s vs {ours['encoder_alone_cpu']:.1f}s: "
+          f"{100 * (cpu / ours['encoder_alone_cpu'] - 1):+.1f}%")
     print(f"re-index unchanged corpus: {ours['reindex']:.2f}s, {ours['reindex_chunks']} chunks embedded, "
           f"{100 * ours['reindex'] / ours['wall']:.2f}% of the full index (target <= 1%)")
     for d in ours["delete"]:
