@@ -21,7 +21,7 @@ class Settings:
     chunk_size: int = 1000
     chunk_overlap: int = 150
     top_k: int = 5
-    embed_batch_size: int = 64
+    embed_batch_size: int = 32  # per encoder pass: larger batches only cost memory on CPU
     encoder: str = "fast"  # fast (bfloat16) or exact (float32); stored on each collection
     max_file_bytes: int = 20 * 1024 * 1024  # larger files are skipped and reported
     index_batch: int = 1024  # chunks per encoder call and Chroma write while indexing
