@@ -264,6 +264,8 @@ def collections(index_dir, collection, chroma_url) -> None:
               type=click.Choice(["dense", "lexical", "hybrid", "textbook"]),
               help="Retriever to measure; repeat to compare several in one run.")
 @click.option("--limit-queries", type=click.IntRange(min=1), help="Only the first N queries.")
+@click.option("--sample-queries", type=click.IntRange(min=1),
+              help="Only a fixed random sample of N queries (seed 0).")
 @click.option("--sample-others", type=click.IntRange(min=0),
               help="Index the judged documents plus N others (fixed seed) instead of the whole corpus.")
 @click.option("-k", type=click.IntRange(1, 50), default=5, show_default=True,
@@ -278,7 +280,7 @@ def collections(index_dir, collection, chroma_url) -> None:
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every figure (and per-query detail) to this file.")
 @store_options
-def eval_(dataset_dir, retrievers, limit_queries, sample_others, k, chunk_size, chunk_overlap,
+def eval_(dataset_dir, retrievers, limit_queries, sample_queries, sample_others, k, chunk_size, chunk_overlap,
          title_in_chunk, fusion, fusion_weight, min_relevance, retrieval_only, json_file, index_dir,
          collection, chroma_url) -> None:
     """Measure retrieval, answers, citations and declining on an eval set (corpus, queries, qrels)."""
@@ -289,8 +291,8 @@ def eval_(dataset_dir, retrievers, limit_queries, sample_others, k, chunk_size, 
                              chunk_overlap=chunk_overlap, title_in_chunk=title_in_chunk, fusion=fusion,
                              fusion_weight=fusion_weight, min_relevance=min_relevance)
     eval_set = read_eval_set(dataset_dir)
-    options = EvalOptions(tuple(dict.fromkeys(retrievers)), limit_queries, sample_others, k,
-                          answers=not retrieval_only)
+    options = EvalOptions(tuple(dict.fromkeys(retrievers)), limit_queries, sample_queries,
+                          sample_others, k, answers=not retrieval_only)
     runs = evaluate(eval_set, settings, options)
     click.echo(f"{eval_set.name}: {runs[0]['queries']} queries, collection {runs[0]['collection']}")
     click.echo(format_table(runs))

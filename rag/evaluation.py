@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ class EvalOptions:
 
     retrievers: tuple[str, ...] = ("hybrid",)
     limit_queries: int | None = None
+    sample_queries: int | None = None  # a fixed random sample of the queries (seed 0)
     sample_others: int | None = None  # keep judged documents + this many others (fixed seed)
     k: int = 5  # passages given to the answerer
     depth: int = RANKING_DEPTH
@@ -95,6 +97,14 @@ def prepare_engine(eval_set: EvalSet, settings: Settings, options: EvalOptions,
         engine.close()
         raise EvalSetError(f"{len(report.failed)} corpus lines failed to load: {report.failed[0]}")
     return engine
+
+
+def select_queries(queries: list[EvalQuery], options: EvalOptions) -> list[EvalQuery]:
+    """The first ``limit_queries``, or a fixed random sample of ``sample_queries`` in file order."""
+    if options.sample_queries is not None and options.sample_queries < len(queries):
+        keep = set(random.Random(0).sample(range(len(queries)), options.sample_queries))
+        queries = [q for i, q in enumerate(queries) if i in keep]
+    return queries[:options.limit_queries]
 
 
 def run_queries(queries: list[EvalQuery], retriever: Retriever, answerer: ExtractiveAnswerer | None,
@@ -209,7 +219,7 @@ def evaluate(eval_set: EvalSet, settings: Settings, options: EvalOptions, embedd
     """Index the eval set (reusing what is unchanged), then measure each retriever on its queries."""
     from rag.progress import ProgressBar
 
-    queries = eval_set.queries[:options.limit_queries]
+    queries = select_queries(eval_set.queries, options)
     with ProgressBar("indexing") as bar:
         engine = prepare_engine(eval_set, settings, options, bar.update, embedder)
     memo = MemoEmbedder(engine.embedder)

@@ -69,7 +69,7 @@ class HybridRetriever:
     """
 
     def __init__(self, store: ChunkStore, embedder: Embedder, lexical, method: str = "weighted",
-                 weight: float = 0.5, depth: int = 50) -> None:
+                 weight: float = 0.7, depth: int = 50) -> None:
         self.store = store
         self.embedder = embedder
         self.lexical = lexical
@@ -114,7 +114,7 @@ RETRIEVERS = ("dense", "lexical", "hybrid")
 
 
 def make_retriever(kind: str, store: ChunkStore, embedder: Embedder, lexical=None,
-                   method: str = "weighted", weight: float = 0.5, depth: int = 50) -> Retriever:
+                   method: str = "weighted", weight: float = 0.7, depth: int = 50) -> Retriever:
     """The retriever named ``kind`` (dense, lexical or hybrid)."""
     if kind == "dense":
         return DenseRetriever(store, embedder)

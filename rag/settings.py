@@ -28,7 +28,7 @@ class Settings:
     min_relevance: float = 0.25
     retriever: str = "hybrid"
     fusion: str = "weighted"
-    fusion_weight: float = 0.5
+    fusion_weight: float = 0.7
     fusion_depth: int = 50
     title_in_chunk: bool = False
     llm: str = "extractive"

@@ -70,3 +70,14 @@ def test_percentile_interpolates_between_ranks():
     assert metrics.percentile(values, 95) == pytest.approx(38.5)
     assert metrics.percentile([7.0], 95) == 7.0
     assert metrics.percentile([], 50) == 0.0
+
+
+def test_query_selection_is_a_fixed_sample_in_file_order():
+    from rag.eval_data import EvalQuery
+    from rag.evaluation import EvalOptions, select_queries
+
+    queries = [EvalQuery(str(i), f"q{i}") for i in range(20)]
+    first = select_queries(queries, EvalOptions(sample_queries=5))
+    assert first == select_queries(queries, EvalOptions(sample_queries=5))
+    assert len(first) == 5 and [int(q.id) for q in first] == sorted(int(q.id) for q in first)
+    assert select_queries(queries, EvalOptions(limit_queries=3)) == queries[:3]
