@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -130,14 +131,15 @@ def _citation(n: int, c: Candidate, score: float) -> Citation:
 
 
 def as_of(citations: list[Citation]) -> str:
-    """"As of 12 Sep 2020, " when the cited passages are dated (the latest date), else ""."""
+    """"As of 12 Sep 2020: " when the cited passages are dated (the latest date), else "".
+
+    A colon, not a comma, so the quoted sentence that follows keeps its own capital letter.
+    """
     dates = sorted(c.date for c in citations if c.date)
     if not dates:
         return ""
-    from datetime import date
-
     try:
         when = date.fromisoformat(dates[-1])
     except ValueError:
         return ""
-    return f"As of {when.day} {when:%b %Y}, "
+    return f"As of {when.day} {when:%b %Y}: "

@@ -23,7 +23,7 @@ from rag.types import Answer, ScoredChunk
 EVAL_RETRIEVERS = (*RETRIEVERS, "textbook")
 RANKING_DEPTH = 100  # chunks retrieved per query to rank documents
 _MARKER = re.compile(r"\s*\[\d+\]")
-_AS_OF = re.compile(r"^As of [^,]+, ")
+_AS_OF = re.compile(r"^As of [^:]+: ")
 
 
 @dataclass(frozen=True)

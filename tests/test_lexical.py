@@ -57,4 +57,4 @@ def test_copies_of_one_story_are_collapsed_with_their_sources_listed(seeded: Eng
 
 def test_answers_from_dated_passages_say_when(seeded: Engine):
     answer = seeded.ask("How many Indian troops died in the Pathankot attack?")
-    assert answer.answer.startswith("As of 12 Sep 2020, ")
+    assert answer.answer.startswith("As of 12 Sep 2020: ")
