@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from dataclasses import replace
 
 import pytest
+from fastapi.testclient import TestClient
+from test_api import sse_events, wait_ready
 
+from rag.api import create_app
 from rag.engine import Engine
 from rag.local_llm import local_server_url, smollm2_path
 from rag.settings import PROJECT_ROOT
@@ -53,3 +57,23 @@ def test_cli_ask_with_the_gguf_backend(rag_env):
     assert done.returncode == 0, done.stderr
     assert "Sources:" in done.stdout and "[1]" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_the_api_streams_and_verifies_a_real_model_answer(seeded):
+    """SSE and /v1 through the real app, with SmolLM2 behind a real llama.cpp server."""
+    seeded.settings = replace(seeded.settings, llm="openai", llm_url=local_server_url(MODEL),
+                              llm_model="smollm2")
+    with TestClient(create_app(seeded.settings, seeded)) as client:
+        assert wait_ready(client)["status"] == "ready"
+        streamed = client.post("/api/ask", json={"question": QUESTION, "stream": True})
+        events = sse_events(streamed.text)
+        texts = [json.loads(data) for name, data in events if name == "text"]
+        [answer] = [json.loads(data) for name, data in events if name == "answer"]
+        assert len(texts) >= 3 and answer["backend"] == "openai" and answer["answered"]
+        assert any(c["verified"] and "seven" in c["quote"] for c in answer["citations"])
+        completion = client.post("/v1/chat/completions", json={
+            "model": "rag", "messages": [{"role": "user", "content": QUESTION}]}).json()
+        cited = completion["citations"]
+        assert cited and all(isinstance(c["verified"], bool) for c in cited)
+        for c in cited:
+            assert client.get(f"/api/citations/{c['id']}").json()["quote"] == c["quote"]
