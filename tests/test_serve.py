@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,67 +140,70 @@ def test_openai_client_errors_are_clear(server):
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
 
 
-def test_the_chat_window_answers_shows_the_source_and_opens_the_citation(server, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+@contextmanager
+def chat_page(server):
+    """A headless chromium page with the chat window loaded."""
+    from playwright.sync_api import sync_playwright
 
-    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(server.url, wait_until="load")
-            question = page.locator("#question textarea")
-            question.fill(PATHANKOT)
-            question.press("Enter")
-            chat = page.locator("#chat")
-            expect(chat).to_contain_text("[1]", timeout=60_000)
-            expect(chat).to_contain_text("seven Indian troops")
-            expect(page.locator("#sources mark.quote").first).to_have_text(
-                "The attack killed seven Indian troops.")
-            expect(page.locator("#sources")).to_contain_text("2020-09-12")
-            page.locator("#choice label").first.click()
-            context = page.locator("#citation-context")
-            expect(context.locator("mark.quote")).to_have_text("The attack killed seven Indian troops.")
-            expect(context).to_contain_text("characters")
-            page.screenshot(path=ARTIFACTS / "chat.png", full_page=True)
-            page.goto(f"{server.url}/docs", wait_until="load")  # the API docs render with no CDN
-            expect(page.get_by_text("/api/citations/{citation_id}")).to_be_visible(timeout=30_000)
+            yield page
         finally:
             browser.close()
 
 
+def test_the_chat_window_answers_shows_the_source_and_opens_the_citation(server, tmp_path):
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with chat_page(server) as page:
+        question = page.locator("#question textarea")
+        question.fill(PATHANKOT)
+        question.press("Enter")
+        chat = page.locator("#chat")
+        expect(chat).to_contain_text("[1]", timeout=60_000)
+        expect(chat).to_contain_text("seven Indian troops")
+        expect(page.locator("#sources mark.quote").first).to_have_text(
+            "The attack killed seven Indian troops.")
+        expect(page.locator("#sources")).to_contain_text("2020-09-12")
+        page.locator("#choice label").first.click()
+        context = page.locator("#citation-context")
+        expect(context.locator("mark.quote")).to_have_text("The attack killed seven Indian troops.")
+        expect(context).to_contain_text("characters")
+        page.screenshot(path=ARTIFACTS / "chat.png", full_page=True)
+        page.goto(f"{server.url}/docs", wait_until="load")  # the API docs render with no CDN
+        expect(page.get_by_text("/api/citations/{citation_id}")).to_be_visible(timeout=30_000)
+
+
 def test_the_chat_window_follow_up_and_human_messages(server, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     bad = tmp_path / "tool.exe"
     bad.write_bytes(b"MZ\x90\x00")
     good = tmp_path / "lighthouse.txt"
     good.write_text("The lighthouse keeper counted forty-two ships in March.", encoding="utf-8")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(server.url, wait_until="load")
-            question = page.locator("#question textarea")
-            question.fill("Who led the US delegation?")
-            question.press("Enter")
-            expect(page.locator("#chat")).to_contain_text("Nathan Sales", timeout=60_000)
-            expect(page.locator("#sources")).to_contain_text("Nathan Sales")
-            question.fill("And the Indian one?")
-            question.press("Enter")
-            expect(page.locator("#chat")).to_contain_text("Mahaveer Singhvi", timeout=60_000)
-            question.fill("   ")
-            question.press("Enter")
-            expect(page.locator("#notice")).to_contain_text("Type a question first")
-            page.locator("#documents").get_by_text("Documents", exact=True).click()
-            page.locator("#upload input[type=file]").set_input_files([str(good), str(bad)])
-            report = page.locator("#upload-report")
-            expect(report).to_contain_text("lighthouse.txt: added", timeout=60_000)
-            expect(report).to_contain_text("tool.exe: not indexed: 'tool.exe': unsupported file type .exe")
-            expect(page.locator("#document-list")).to_contain_text("Lighthouse")
-            page.screenshot(path=ARTIFACTS / "follow-up-and-upload.png", full_page=True)
-        finally:
-            browser.close()
+    with chat_page(server) as page:
+        question = page.locator("#question textarea")
+        question.fill("Who led the US delegation?")
+        question.press("Enter")
+        expect(page.locator("#chat")).to_contain_text("Nathan Sales", timeout=60_000)
+        expect(page.locator("#sources")).to_contain_text("Nathan Sales")
+        question.fill("And the Indian one?")
+        question.press("Enter")
+        expect(page.locator("#chat")).to_contain_text("Mahaveer Singhvi", timeout=60_000)
+        question.fill("   ")
+        question.press("Enter")
+        expect(page.locator("#notice")).to_contain_text("Type a question first")
+        page.locator("#documents").get_by_text("Documents", exact=True).click()
+        page.locator("#upload input[type=file]").set_input_files([str(good), str(bad)])
+        report = page.locator("#upload-report")
+        expect(report).to_contain_text("lighthouse.txt: added", timeout=60_000)
+        expect(report).to_contain_text("tool.exe: not indexed: 'tool.exe': unsupported file type .exe")
+        expect(page.locator("#document-list")).to_contain_text("Lighthouse")
+        page.screenshot(path=ARTIFACTS / "follow-up-and-upload.png", full_page=True)
 
 
 def test_serve_on_a_locked_index_exits_with_one_clear_line(tmp_path):
