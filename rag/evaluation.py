@@ -223,7 +223,9 @@ def evaluate(eval_set: EvalSet, settings: Settings, options: EvalOptions, embedd
     with ProgressBar("indexing") as bar:
         engine = prepare_engine(eval_set, settings, options, bar.update, embedder)
     memo = MemoEmbedder(engine.embedder)
-    answerer = ExtractiveAnswerer(memo, engine.settings.min_relevance) if options.answers else None
+    answerer = ExtractiveAnswerer(memo, engine.settings.min_relevance,
+                                  min_sentence_relevance=engine.settings.min_sentence_relevance
+                                  ) if options.answers else None
     try:
         runs = []
         for name in options.retrievers:
