@@ -48,12 +48,9 @@ class Engine:
 
     def _open_store(self) -> ChunkStore:
         """Open the client (once) and the collection, checking the model it was built with."""
-        from rag.chroma_client import open_client
-
-        if self._client is None:
-            self._client, self._lock = open_client(self.settings.index_dir, self.settings.chroma_url)
+        client = self._open_client()
         try:
-            return ChunkStore(self._client, self.settings.collection, self.embedder.name,
+            return ChunkStore(client, self.settings.collection, self.embedder.name,
                               self.embedder.dimension, self.embedder.variant,
                               shared=self._lock is None)
         except Exception:
@@ -129,11 +126,7 @@ class Engine:
 
     def _drop_collection(self) -> None:
         """Delete the collection whatever it holds, even one built with another model."""
-        from rag.chroma_client import open_client
-
-        if self._client is None:
-            self._client, self._lock = open_client(self.settings.index_dir, self.settings.chroma_url)
-        drop_collection(self._client, self.settings.collection)
+        drop_collection(self._open_client(), self.settings.collection)
         self._store = self._lexical = None
 
     def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
