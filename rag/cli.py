@@ -250,12 +250,8 @@ def serve(host, port, retriever, llm, llm_url, llm_model, index_dir, collection,
 @store_options
 def collections(index_dir, collection, chroma_url) -> None:
     """List the collections in the index, with their chunk counts."""
-    from rag.store import collection_names
-
-    engine = make_engine(index_dir, collection, chroma_url)
-    client = engine.store.client
-    for name in collection_names(client):
-        click.echo(f"{name}  {client.get_collection(name).count()} chunks")
+    for name, chunks in make_engine(index_dir, collection, chroma_url).collections().items():
+        click.echo(f"{name}  {chunks} chunks")
 
 
 @main.command("eval")

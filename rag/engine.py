@@ -16,7 +16,7 @@ from rag.errors import CollectionNotFound, InvalidRequest
 from rag.indexer import ChunkingOptions, IndexReport, Progress, index_paths
 from rag.retrieval import CollapsingRetriever, Filters, Retriever, make_retriever
 from rag.settings import Settings
-from rag.store import ChunkStore, DocumentRecord, drop_collection
+from rag.store import ChunkStore, DocumentRecord, collection_names, drop_collection
 from rag.types import Answer, ScoredChunk
 
 MAX_K = 50
@@ -193,6 +193,11 @@ class Engine:
         other = Engine(replace(self.settings, collection=name), self.embedder)
         other._client = self._client  # the lock stays with this engine, which owns the client
         return other
+
+    def collections(self) -> dict[str, int]:
+        """Every collection in the store with its chunk count (creating none)."""
+        client = self._open_client()
+        return {name: client.get_collection(name).count() for name in collection_names(client)}
 
     def _open_client(self):
         """The Chroma client, opened (and the folder locked) once."""

@@ -34,3 +34,8 @@ def test_collections_lists_every_collection_with_its_chunks(rag_env, embedder):
     names = [line.split()[0] for line in result.stdout.splitlines()]
     assert names == ["documents", "news-2020"]
     assert all(line.split()[1] != "0" for line in result.stdout.splitlines())
+
+
+def test_collections_on_an_empty_index_lists_nothing_and_creates_nothing(rag_env, embedder):
+    assert run("collections").stdout == ""
+    assert run("collections").stdout == ""
