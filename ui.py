@@ -85,12 +85,21 @@ def respond(get_engine: EngineGetter, message: str, messages: list[dict]) -> Ite
         for piece in get_engine().ask_stream(message, pairs(messages)):
             if isinstance(piece, Answer):
                 yield (turn, gr.skip(), sources_html(piece.citations), citation_choices(piece.citations),
-                       piece.notice or "")
+                       answer_notice(piece))
             else:
                 turn[-1]["content"] += piece
                 yield turn, gr.skip(), gr.skip(), gr.skip(), ""
     except Exception as exc:  # the window shows a sentence, never a trace
         yield messages, message, gr.skip(), gr.skip(), human(exc)
+
+
+def answer_notice(answer: Answer) -> str:
+    """The answer's notice, then the generated sentences that no passage supports."""
+    parts = [answer.notice] if answer.notice else []
+    if answer.unsupported:
+        quoted = " ".join(f"“{html.escape(s)}”" for s in answer.unsupported)
+        parts.append(f"Not supported by the documents: {quoted}")
+    return " ".join(parts)
 
 
 def pairs(messages: list[dict]) -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import ui
 from rag.errors import NotReady
+from rag.types import Answer
 
 PATHANKOT = "How many Indian troops died in the Pathankot attack?"
 
@@ -95,3 +96,11 @@ def test_upload_reports_each_file_and_refreshes_the_list(seeded, tmp_path):
 def test_an_unknown_citation_is_a_message(seeded):
     context, notice = ui.open_citation(lambda: seeded, "0123456789abcdef-1-2")
     assert context == "" and "no longer indexed" in notice
+
+
+def test_the_notice_names_sentences_no_passage_supports():
+    answer = Answer(question="q", answer="It rained. [1]", answered=True, notice="Model slow.",
+                    unsupported=["It rained <b>hard</b>."])
+    assert ui.answer_notice(answer) == (
+        "Model slow. Not supported by the documents: “It rained &lt;b&gt;hard&lt;/b&gt;.”")
+    assert ui.answer_notice(Answer(question="q", answer="a", answered=True)) == ""
