@@ -232,6 +232,7 @@ def serve(host, port, retriever, llm, llm_url, llm_model, index_dir, collection,
     from rag.api import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG
     settings = Settings.load(index_dir=index_dir, collection=collection, chroma_url=chroma_url,
                              retriever=retriever, llm=llm, llm_url=llm_url, llm_model=llm_model)
     backend_name(settings.llm)  # a bad --llm fails before the server starts
