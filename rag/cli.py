@@ -231,8 +231,10 @@ def serve(host, port, retriever, llm, llm_url, llm_model, index_dir, collection,
 
     from rag.api import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.INFO)  # bm25s sets its own logger to DEBUG when imported
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        handlers=[handler])
     settings = Settings.load(index_dir=index_dir, collection=collection, chroma_url=chroma_url,
                              retriever=retriever, llm=llm, llm_url=llm_url, llm_model=llm_model)
     backend_name(settings.llm)  # a bad --llm fails before the server starts
