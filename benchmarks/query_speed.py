@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -91,12 +90,6 @@ def serve_available() -> bool:
     return done.returncode == 0
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def start_server(index: Path, port: int) -> tuple[subprocess.Popen, float]:
     """Start `rag serve` and wait for /healthz; returns the process and seconds to ready."""
@@ -161,6 +154,8 @@ def load_run(port: int, queries: list[str], clients: int = 16, seconds: float = 
 
 def http_figures(index: Path, queries: list[str], load_seconds: float) -> None:
     """Start to ready, /api/ask p50, RSS and the load run against a real `rag serve`."""
+    from rag.local_llm import free_port
+
     port = free_port()
     proc, ready = start_server(index, port)
     try:

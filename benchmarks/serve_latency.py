@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,16 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "How many Indian troops died in the Pathankot attack?"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def start(index: Path, data: Path) -> tuple[subprocess.Popen, str, float]:
     """Start a server; return it, its URL and the seconds from launch to /healthz 200."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAG_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1",
            "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
+    from rag.local_llm import free_port
+
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     began = time.perf_counter()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,15 +15,11 @@ from procs import make_corpus, run, start
 
 from rag.engine import Engine
 from rag.loaders import load_paths
+from rag.local_llm import free_port
 from rag.settings import Settings
 
 CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -32,7 +27,7 @@ def chroma_url(tmp_path):
     """A real ``chroma run`` on 127.0.0.1, stopped after the test."""
     if CHROMA is None:
         pytest.skip("the chroma command is not installed")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([CHROMA, "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1",
                                "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

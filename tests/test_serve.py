@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import httpx
 import pytest
 from conftest import SEEDS
 
+from rag.local_llm import free_port
 from rag.settings import PROJECT_ROOT
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -32,11 +32,6 @@ class Server:
     started: float
     ready_after: float
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
