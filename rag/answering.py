@@ -58,10 +58,10 @@ class ExtractiveAnswerer:
         a follow-up alone ("And the Indian one?") says too little.
         """
         query = query or question
-        candidates = _candidates([p for p in passages if p.score >= self.min_relevance])
-        similarity = self._similarity(query, candidates) if candidates else None
-        if similarity is None or similarity.max() < self.min_sentence_relevance:
+        relevant = self._relevant(query, passages)
+        if relevant is None:
             return Answer(question=question, answer=NOT_FOUND, answered=False)
+        candidates, similarity = relevant
         scores = self._score(query, candidates, similarity)
         chosen = _choose(candidates, scores, self.max_sentences)
         citations = [_citation(n, c, float(scores[i])) for n, (i, c) in enumerate(chosen, start=1)]
@@ -70,8 +70,15 @@ class ExtractiveAnswerer:
 
     def declines(self, question: str, passages: list[ScoredChunk]) -> bool:
         """True when nothing retrieved is relevant enough to answer from (checked before any LLM call)."""
+        return self._relevant(question, passages) is None
+
+    def _relevant(self, query: str, passages: list[ScoredChunk]) -> tuple[list[Candidate], np.ndarray] | None:
+        """Candidate sentences and their similarity to the query; None when none is similar enough."""
         candidates = _candidates([p for p in passages if p.score >= self.min_relevance])
-        return not candidates or self._similarity(question, candidates).max() < self.min_sentence_relevance
+        if not candidates:
+            return None
+        similarity = self._similarity(query, candidates)
+        return None if similarity.max() < self.min_sentence_relevance else (candidates, similarity)
 
     def _similarity(self, question: str, candidates: list[Candidate]) -> np.ndarray:
         """Cosine similarity of each candidate sentence to the question."""
