@@ -44,7 +44,9 @@ def store_options(func):
 
 
 def date_options(func):
-    """--since and --until date filters."""
+    """--since and --until date filters, and --as-of."""
+    func = click.option("--as-of", type=_DATE, help="Answer as of YYYY-MM-DD: later passages are left "
+                                                    "out and those from the weeks before rank higher.")(func)
     func = click.option("--until", type=_DATE, help="Only passages dated on or before YYYY-MM-DD.")(func)
     func = click.option("--since", type=_DATE, help="Only passages dated on or after YYYY-MM-DD.")(func)
     return func
@@ -74,10 +76,9 @@ def make_engine(index_dir: Path | None, collection: str | None, chroma_url: str 
     return engine
 
 
-def make_filters(since, until) -> Filters:
-    """Filters from the parsed --since/--until values."""
-    return Filters(since=since.date().isoformat() if since else None,
-                   until=until.date().isoformat() if until else None)
+def make_filters(since, until, as_of) -> Filters:
+    """Filters from the parsed --since/--until/--as-of values."""
+    return Filters(*(d.date().isoformat() if d else None for d in (since, until, as_of)))
 
 
 @click.group(cls=RagGroup)
@@ -111,7 +112,7 @@ def index(paths, prune, rebuild, index_dir, collection, chroma_url) -> None:
 @retriever_option
 @llm_options
 @store_options
-def ask(question, as_json, k, since, until, retriever, llm, llm_url, llm_model, index_dir, collection,
+def ask(question, as_json, k, since, until, as_of, retriever, llm, llm_url, llm_model, index_dir, collection,
         chroma_url) -> None:
     """Answer a question from the indexed documents, with numbered sources."""
     engine = make_engine(index_dir, collection, chroma_url, retriever=retriever, llm=llm,
@@ -122,10 +123,10 @@ def ask(question, as_json, k, since, until, retriever, llm, llm_url, llm_model, 
         click.echo(f"The index was empty: indexed {engine.settings.seeds_dir} first "
                    f"({seeded.summary()}).", err=True)
     if as_json:
-        answer = engine.ask(question, k=k, filters=make_filters(since, until))
+        answer = engine.ask(question, k=k, filters=make_filters(since, until, as_of))
         click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return
-    answer = print_stream(engine.ask_stream(question, k=k, filters=make_filters(since, until)))
+    answer = print_stream(engine.ask_stream(question, k=k, filters=make_filters(since, until, as_of)))
     print_sources(answer)
 
 
@@ -164,10 +165,10 @@ def print_sources(answer: Answer) -> None:
 @date_options
 @retriever_option
 @store_options
-def search(query, k, as_json, since, until, retriever, index_dir, collection, chroma_url) -> None:
+def search(query, k, as_json, since, until, as_of, retriever, index_dir, collection, chroma_url) -> None:
     """Ranked passages with scores, without an answer."""
     engine = make_engine(index_dir, collection, chroma_url, retriever=retriever)
-    results = engine.search(query, k=k, filters=make_filters(since, until))
+    results = engine.search(query, k=k, filters=make_filters(since, until, as_of))
     if as_json:
         click.echo(json.dumps([passage_dict(r) for r in results], indent=2, ensure_ascii=False))
         return
@@ -276,12 +277,14 @@ def collections(index_dir, collection, chroma_url) -> None:
 @click.option("--fusion-weight", type=click.FloatRange(0, 1), help="Dense weight in weighted fusion.")
 @click.option("--min-relevance", type=float, help="Cosine below which the answerer declines.")
 @click.option("--retrieval-only", is_flag=True, help="Skip answering: retrieval figures only.")
+@click.option("--as-of-question-date", is_flag=True,
+              help="Rank as of each question's date (news sets): like rag ask --as-of.")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every figure (and per-query detail) to this file.")
 @store_options
 def eval_(dataset_dir, retrievers, limit_queries, sample_queries, sample_others, k, chunk_size, chunk_overlap,
-         title_in_chunk, fusion, fusion_weight, min_relevance, retrieval_only, json_file, index_dir,
-         collection, chroma_url) -> None:
+         title_in_chunk, fusion, fusion_weight, min_relevance, retrieval_only, as_of_question_date,
+         json_file, index_dir, collection, chroma_url) -> None:
     """Measure retrieval, answers, citations and declining on an eval set (corpus, queries, qrels)."""
     from rag.eval_data import read_eval_set
     from rag.evaluation import EvalOptions, evaluate, format_table
@@ -291,7 +294,8 @@ def eval_(dataset_dir, retrievers, limit_queries, sample_queries, sample_others,
                              fusion_weight=fusion_weight, min_relevance=min_relevance)
     eval_set = read_eval_set(dataset_dir)
     options = EvalOptions(tuple(dict.fromkeys(retrievers)), limit_queries, sample_queries,
-                          sample_others, k, answers=not retrieval_only)
+                          sample_others, k, answers=not retrieval_only,
+                          as_of_question_date=as_of_question_date)
     runs = evaluate(eval_set, settings, options)
     click.echo(f"{eval_set.name}: {runs[0]['queries']} queries, collection {runs[0]['collection']}")
     click.echo(format_table(runs))

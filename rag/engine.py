@@ -81,7 +81,7 @@ class Engine:
         s = self.settings
         lexical = self.lexical if s.retriever != "dense" else None
         return make_retriever(s.retriever, self.checked_store, self.embedder, lexical, s.fusion,
-                              s.fusion_weight, s.fusion_depth)
+                              s.fusion_weight, s.fusion_depth, s.recency)
 
     @property
     def retriever(self) -> Retriever:

@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.dates import find_date
 from rag.errors import RagError
 
 
@@ -92,7 +93,8 @@ def _query(rec: dict, qrels: dict[str, dict[str, int]]) -> EvalQuery:
     evidence = rec.get("evidence")
     evidence = tuple(evidence) if isinstance(evidence, list) else ()
     answerable = rec.get("answerable", bool(answers) or qid in qrels)
-    return EvalQuery(qid, rec["question"], answers, evidence, bool(answerable), rec.get("date"))
+    date = find_date(str(rec["date"])) if rec.get("date") else None
+    return EvalQuery(qid, rec["question"], answers, evidence, bool(answerable), date)
 
 
 def sample_corpus(eval_set: EvalSet, others: int, seed: int = 0) -> set[str]:

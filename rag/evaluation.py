@@ -16,7 +16,7 @@ from rag.answering import ExtractiveAnswerer
 from rag.dedup import collapse
 from rag.engine import Engine
 from rag.eval_data import EvalQuery, EvalSet, EvalSetError, sample_corpus, write_subset
-from rag.retrieval import RETRIEVERS, Retriever, make_retriever
+from rag.retrieval import RETRIEVERS, Filters, Retriever, make_retriever
 from rag.settings import Settings
 from rag.types import Answer, ScoredChunk
 
@@ -37,6 +37,7 @@ class EvalOptions:
     k: int = 5  # passages given to the answerer
     depth: int = RANKING_DEPTH
     answers: bool = True  # False: retrieval figures only (much faster)
+    as_of_question_date: bool = False  # rank as of each question's date (news quizzes have one)
 
 
 class MemoEmbedder:
@@ -108,12 +109,14 @@ def select_queries(queries: list[EvalQuery], options: EvalOptions) -> list[EvalQ
 
 
 def run_queries(queries: list[EvalQuery], retriever: Retriever, answerer: ExtractiveAnswerer | None,
-                k: int, depth: int, tick: Callable[[], None] | None = None) -> list[QueryResult]:
+                k: int, depth: int, tick: Callable[[], None] | None = None,
+                as_of_question_date: bool = False) -> list[QueryResult]:
     """Retrieve (and answer, when an answerer is given) for every query, timing each."""
     results = []
     for q in queries:
         began = time.perf_counter()
-        found = retriever.retrieve(q.question, depth)
+        found = retriever.retrieve(q.question, depth,
+                                   Filters(as_of=q.date if as_of_question_date else None))
         retrieved = time.perf_counter()
         # BEIR's rule: a query's own document never counts (ArguAna queries are corpus arguments)
         ranking = metrics.document_ranking((r.chunk.doc_id for r in found), exclude=q.id)
@@ -205,6 +208,7 @@ def result_dict(eval_set: EvalSet, settings: Settings, options: EvalOptions, nam
     """The JSON record of one retriever's run, with per-query detail."""
     config = {k: getattr(settings, k) for k in ("chunk_size", "chunk_overlap", "title_in_chunk",
                                                  "fusion", "fusion_weight", "fusion_depth",
+                                                 "recency_half_life", "recency_weight",
                                                  "min_relevance")}
     per_query = [{"id": r.id, "ranking": r.ranking[:10], "top_score": round(r.top_score, 4),
                   "ms": round(r.total_ms, 1),
@@ -245,7 +249,7 @@ def _retriever(name: str, engine: Engine, memo: MemoEmbedder, eval_set: EvalSet,
     if name != "textbook":
         s = engine.settings
         return make_retriever(name, engine.store, memo, engine.lexical, s.fusion,
-                              s.fusion_weight, s.fusion_depth)
+                              s.fusion_weight, s.fusion_depth, s.recency)
     from rag.progress import ProgressBar
     from rag.textbook import TextbookRetriever
 
@@ -265,7 +269,8 @@ def _timed_queries(name: str, queries: list[EvalQuery], retriever: Retriever,
 
     with tqdm(total=len(queries), desc=f"{name} queries", unit="q", disable=not show_progress,
               dynamic_ncols=True) as bar:
-        return run_queries(queries, retriever, answerer, options.k, options.depth, bar.update)
+        return run_queries(queries, retriever, answerer, options.k, options.depth, bar.update,
+                           options.as_of_question_date)
 
 
 _COLUMNS = (("retrieval", "ndcg@10"), ("retrieval", "recall@5"), ("retrieval", "recall@10"),
@@ -280,9 +285,15 @@ def format_table(runs: list[dict]) -> str:
     """The figures of each retriever as aligned columns (a dash where a figure does not apply)."""
     columns = [(group, key) for group, key in _COLUMNS if any(key in r.get(group, {}) for r in runs)]
     header = ["retriever", *[key.replace("answer_in_", "in_").replace("_share", "") for _, key in columns]]
-    rows = [[r["retriever"], *[_cell(r.get(group, {}).get(key)) for group, key in columns]] for r in runs]
+    rows = [[_label(r), *[_cell(r.get(group, {}).get(key)) for group, key in columns]] for r in runs]
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     return "\n".join("  ".join(str(v).rjust(w) for v, w in zip(row, widths)) for row in [header, *rows])
+
+
+def _label(run: dict) -> str:
+    """The retriever's name, marked when it ranked as of each question's date (the textbook cannot)."""
+    dated = run["options"].get("as_of_question_date") and run["retriever"] != "textbook"
+    return f"{run['retriever']}@date" if dated else run["retriever"]
 
 
 def _cell(value) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
+from rag.dates import find_date
 
 _INVISIBLE = ("script", "style", "noscript", "template", "head", "svg", "iframe")
 _DATE_META = ("article:published_time", "og:published_time", "date", "pubdate", "publishdate",
               "dc.date", "dcterms.date", "published", "datepublished")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def html_to_document_fields(markup: str) -> tuple[str | None, str | None, str]:
@@ -35,9 +34,7 @@ def _date(soup) -> str | None:
     """An ISO date from meta tags or a <time datetime> element."""
     for meta in soup.find_all("meta"):
         key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
-        if key in _DATE_META and (found := _ISO_DATE.search(meta.get("content") or "")):
-            return found.group(0)
+        if key in _DATE_META and (found := find_date(meta.get("content") or "")):
+            return found
     time_tag = soup.find("time", attrs={"datetime": True})
-    if time_tag is not None and (found := _ISO_DATE.search(time_tag["datetime"])):
-        return found.group(0)
-    return None
+    return find_date(time_tag["datetime"]) if time_tag is not None else None

@@ -11,7 +11,7 @@ from pathlib import Path
 from rag.chunking import chunk_document
 from rag.embedding import Embedder
 from rag.loaders import load_paths
-from rag.store import ChunkStore
+from rag.store import ChunkStore, DocumentRecord
 from rag.types import Chunk, Document
 
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)
@@ -70,7 +70,7 @@ def index_paths(paths: list[Path], store: ChunkStore, embedder: Embedder,
     report.repaired = store.repair()
     records = store.records()
     documents = _unique(loaded.documents, report)
-    todo = [d for d in documents if d.id not in records or records[d.id].sha256 != d.sha256]
+    todo = [d for d in documents if d.id not in records or _changed(records[d.id], d)]
     report.unchanged = len(documents) - len(todo)
     report.updated = sum(1 for d in todo if d.id in records)
     report.added = len(todo) - report.updated
@@ -80,6 +80,12 @@ def index_paths(paths: list[Path], store: ChunkStore, embedder: Embedder,
         report.removed = _prune(paths, records, documents, loaded.failures, store)
     report.seconds = time.perf_counter() - began
     return report
+
+
+def _changed(record: DocumentRecord, doc: Document) -> bool:
+    """The text or what travels with its chunks (title, source, date) differs from what is stored."""
+    return (record.sha256, record.title, record.source, record.date) != (
+        doc.sha256, doc.title, doc.source, doc.date)
 
 
 def _unique(documents: list[Document], report: IndexReport) -> list[Document]:

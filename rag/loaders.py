@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.dates import find_date
 from rag.errors import EmptyDocument, RagError, UnreadableFile, UnsupportedFile
 from rag.types import Document
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
 _HEADER_LINE = re.compile(r"^\s*(date|published|title)\b[:\s]\s*(.+?)\s*$", re.IGNORECASE)
-_ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 
 
 @dataclass
@@ -137,8 +137,8 @@ def _text_header(text: str, markdown: bool) -> tuple[str | None, str | None]:
         key, value = match.group(1).lower(), match.group(2)
         if key == "title":
             title = title or value
-        elif date is None and (iso := _ISO_DATE.search(value)):
-            date = iso.group(1)
+        elif date is None:
+            date = find_date(value)
     return title, date
 
 
@@ -166,8 +166,7 @@ def _load_jsonl(path: Path, failures: list[tuple[str, str]]) -> Iterator[Documen
                 continue
             doc_id = str(record.get("id") or f"{file_document_id(path)}-{lineno}")
             date = record.get("date") or record.get("published")
-            iso = _ISO_DATE.search(str(date)) if date else None
             yield Document(id=doc_id, title=str(record.get("title") or doc_id),
                            source=str(record.get("url") or f"{source_file}#{doc_id}"), text=text,
-                           sha256=sha256_text(text), date=iso.group(1) if iso else None,
+                           sha256=sha256_text(text), date=find_date(str(date)) if date else None,
                            file=source_file)

@@ -120,6 +120,17 @@ def test_date_filters_apply_to_ask_and_search(client):
     assert bad.status_code == 422 and "since" in bad.json()["detail"]
 
 
+def test_as_of_leaves_out_later_passages_and_dates_the_answer(client):
+    early = client.post("/api/ask", json={"question": PATHANKOT, "as_of": "2020-09-11"}).json()
+    assert early["answered"] is False
+    late = client.post("/api/ask", json={"question": PATHANKOT, "as_of": "2020-09-15"}).json()
+    assert late["answered"] is True and late["answer"].startswith("As of 12 Sep 2020: ")
+    found = client.post("/api/search", json={"query": "Pathankot", "as_of": "2020-09-15"}).json()
+    assert found["results"] and all(r["date"] == "2020-09-12" for r in found["results"])
+    bad = client.post("/api/search", json={"query": "Pathankot", "as_of": "soon"})
+    assert bad.status_code == 422 and "as_of" in bad.json()["detail"]
+
+
 def test_streaming_ask_sends_the_text_then_the_citations(client):
     response = client.post("/api/ask", json={"question": PATHANKOT, "stream": True})
     assert response.status_code == 200

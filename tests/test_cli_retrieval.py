@@ -21,6 +21,16 @@ def test_search_with_each_retriever_finds_the_pathankot_passage(rag_env, embedde
         assert "seven Indian troops" in json.loads(result.stdout)[0]["text"], retriever
 
 
+def test_date_flags_narrow_search_and_as_of_dates_the_answer(rag_env, embedder):
+    assert run("index", str(rag_env.seeds_dir)).exit_code == 0
+    assert json.loads(run("search", "--json", "--since", "2021-01-01", "Pathankot").stdout) == []
+    assert json.loads(run("search", "--json", "--as-of", "2020-09-11", "Pathankot").stdout) == []
+    answer = json.loads(run("ask", "--json", "--as-of", "2020-09-15", "How many troops died?").stdout)
+    assert answer["answer"].startswith("As of 12 Sep 2020: ")
+    bad = run("search", "--as-of", "yesterday", "Pathankot")
+    assert bad.exit_code == 2 and "--as-of" in bad.output
+
+
 def test_an_unknown_retriever_is_refused(rag_env, embedder):
     result = run("search", "--retriever", "magic", "Pathankot")
     assert result.exit_code == 2 and "magic" in result.output

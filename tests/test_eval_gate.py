@@ -86,3 +86,18 @@ def test_clapnq_sample_through_rag_eval(tmp_path):
     run = json.loads(out.read_text())[0]
     assert run["retrieval"]["ndcg@10"] >= 0.85
     assert run["citations"]["evidence_queries"] > 0
+
+
+@pytest.mark.skipif(not (SHARED_EVAL / "realtimeqa_news").is_dir(), reason="../shared/eval is not here")
+def test_realtimeqa_sample_ranks_better_as_of_each_question_date(tmp_path):
+    """News quiz questions ask about that week: ranking as of the question's date must not lose."""
+    figures = {}
+    for flags in ((), ("--as-of-question-date",)):
+        out = tmp_path / f"rtqa{len(flags)}.json"
+        done = run_rag("eval", str(SHARED_EVAL / "realtimeqa_news"), "--index", str(tmp_path / "index"),
+                       "--limit-queries", "25", "--sample-others", "150", "--retrieval-only",
+                       "--json", str(out), *flags)
+        assert done.returncode == 0, done.stderr[-2000:]
+        figures[flags] = json.loads(out.read_text())[0]["retrieval"]["ndcg@10"]
+    assert "hybrid@date" in done.stdout
+    assert figures[("--as-of-question-date",)] >= figures[()] > 0.5

@@ -12,6 +12,10 @@ QUESTION = "How many Indian troops died in the Pathankot attack?"
 _CITATION_ID = "0123456789abcdef-1830-1934"
 
 
+AS_OF = ("Answer as of this day: passages dated after it are left out, and those from the weeks "
+         "before it rank higher (news: \"what happened recently?\").")
+
+
 class AskRequest(BaseModel):
     """A question, with the conversation so far for follow-ups."""
 
@@ -31,6 +35,7 @@ class AskRequest(BaseModel):
     collection: str | None = Field(None, description="Another collection of this index.")
     since: dt.date | None = Field(None, description="Only passages dated on or after this day.")
     until: dt.date | None = Field(None, description="Only passages dated on or before this day.")
+    as_of: dt.date | None = Field(None, description=AS_OF)
     stream: bool = Field(False, description="Answer as server-sent events: `text` events with the "
                          "answer's pieces, then one `answer` event with the whole answer and citations.")
 
@@ -82,6 +87,7 @@ class SearchRequest(BaseModel):
     collection: str | None = None
     since: dt.date | None = None
     until: dt.date | None = None
+    as_of: dt.date | None = Field(None, description=AS_OF)
 
 
 class Passage(BaseModel):

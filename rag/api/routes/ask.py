@@ -19,16 +19,16 @@ router = APIRouter(prefix="/api", tags=["answers"])
 log = logging.getLogger("rag.serve")
 
 
-def filters(since, until) -> Filters:
-    """Filters from optional dates."""
-    return Filters(since=since.isoformat() if since else None, until=until.isoformat() if until else None)
+def filters(body: AskRequest | SearchRequest) -> Filters:
+    """The request's date filters and as-of date."""
+    return Filters(*(d.isoformat() if d else None for d in (body.since, body.until, body.as_of)))
 
 
 @router.post("/ask", response_model=AskResponse, responses={200: {"content": {"text/event-stream": {}}}})
 def ask(body: AskRequest, runtime: RuntimeDep):
     """Answer a question from the documents with numbered citations; `stream: true` for SSE."""
     engine = runtime.engine(body.collection)
-    when = filters(body.since, body.until)
+    when = filters(body)
     if not body.stream:
         return engine.ask(body.question, body.history, body.k, when).to_dict()
     pieces = engine.ask_stream(body.question, body.history, body.k, when)
@@ -55,7 +55,7 @@ def _answer_events(pieces: Iterator[str | Answer]) -> Iterator[str]:
 def search(body: SearchRequest, runtime: RuntimeDep) -> SearchResponse:
     """Ranked passages with scores and offsets, without an answer."""
     engine = runtime.engine(body.collection)
-    results = engine.search(body.query, body.k, filters(body.since, body.until))
+    results = engine.search(body.query, body.k, filters(body))
     return SearchResponse(query=body.query, results=[passage(r) for r in results])
 
 
