@@ -236,7 +236,8 @@ def evaluate(eval_set: EvalSet, settings: Settings, options: EvalOptions, embedd
             retriever = _retriever(name, engine, memo, eval_set, settings, options, show_progress)
             results = _timed_queries(name, queries, retriever, answerer, options, show_progress)
             summary = summarize(eval_set, queries, results)
-            summary["corpus"] = {"documents": len(engine.store.records()), "chunks": engine.store.count()}
+            chunks = retriever.count() if name == "textbook" else engine.store.count()
+            summary["corpus"] = {"documents": len(engine.store.records()), "chunks": chunks}
             runs.append(result_dict(eval_set, engine.settings, options, name, summary, results))
         return runs
     finally:

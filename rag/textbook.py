@@ -43,6 +43,10 @@ class TextbookRetriever:
         self.client.get_collection(self.collection).modify(metadata={"corpus": digest})
         return len(pieces)
 
+    def count(self) -> int:
+        """Chunks in the textbook collection."""
+        return self.client.get_collection(self.collection).count()
+
     @property
     def store(self):
         """The langchain_chroma vector store over the shared client, with HuggingFaceEmbeddings."""

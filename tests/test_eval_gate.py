@@ -101,3 +101,27 @@ def test_realtimeqa_sample_ranks_better_as_of_each_question_date(tmp_path):
         figures[flags] = json.loads(out.read_text())[0]["retrieval"]["ndcg@10"]
     assert "hybrid@date" in done.stdout
     assert figures[("--as-of-question-date",)] >= figures[()] > 0.5
+
+
+def test_each_pipeline_reports_its_own_chunk_count(tmp_path, embedder):
+    """The textbook splitter (1000/200, mid-sentence) makes other chunks than ours from one text."""
+    from rag.eval_data import read_eval_set
+    from rag.evaluation import EvalOptions, evaluate
+    from rag.settings import Settings
+
+    story = " ".join(f"Sentence {i} of the long story tells one more small fact." for i in range(200))
+    (tmp_path / "corpus.jsonl").write_text(json.dumps({"id": "d1", "title": "Long", "text": story}))
+    (tmp_path / "queries.jsonl").write_text(json.dumps({"id": "q1", "question": "Sentence 7?"}))
+    (tmp_path / "qrels.tsv").write_text("q1\td1\t1\n")
+    runs = evaluate(read_eval_set(tmp_path), Settings.load(environ={}, index_dir=tmp_path / "index"),
+                    EvalOptions(("hybrid", "textbook"), answers=False), embedder, show_progress=False)
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from rag.chunking import chunk_document
+    from rag.types import Document
+
+    ours = len(chunk_document(Document("d1", "Long", "s", story, "")))
+    textbook = len(RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_text(story))
+    assert ours != textbook
+    assert [run["corpus"]["chunks"] for run in runs] == [ours, textbook]
+
