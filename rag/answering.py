@@ -65,7 +65,7 @@ class ExtractiveAnswerer:
         scores = self._score(query, candidates, similarity)
         chosen = _choose(candidates, scores, self.max_sentences)
         citations = [_citation(n, c, float(scores[i])) for n, (i, c) in enumerate(chosen, start=1)]
-        text = as_of(citations) + " ".join(f"{c.quote} [{c.n}]" for c in citations)
+        text = dated_quotes(citations)
         return Answer(question=question, answer=text, answered=True, citations=citations)
 
     def declines(self, question: str, passages: list[ScoredChunk]) -> bool:
@@ -137,16 +137,26 @@ def _citation(n: int, c: Candidate, score: float) -> Citation:
                     passage=chunk.text, passage_start=chunk.start, page=chunk.page)
 
 
-def as_of(citations: list[Citation]) -> str:
-    """"As of 12 Sep 2020: " when the cited passages are dated (the latest date), else "".
+def dated_quotes(citations: list[Citation]) -> str:
+    """The quotes with their [n] markers; "As of 12 Sep 2020: " leads each run of quotes from one day.
 
-    A colon, not a comma, so the quoted sentence that follows keeps its own capital letter.
+    News answers often quote several days: each figure keeps its own date, so "$5" from this week
+    and "$2.70" from last year are not both presented as current. A colon, not a comma, so the
+    quoted sentence that follows keeps its own capital letter.
     """
-    dates = sorted(c.date for c in citations if c.date)
-    if not dates:
-        return ""
+    parts, shown = [], None
+    for c in citations:
+        if c.date and c.date != shown and (day := _day(c.date)):
+            parts.append(f"As of {day}:")
+            shown = c.date
+        parts.append(f"{c.quote} [{c.n}]")
+    return " ".join(parts)
+
+
+def _day(iso: str) -> str | None:
+    """2020-09-12 -> "12 Sep 2020"; None for a malformed date."""
     try:
-        when = date.fromisoformat(dates[-1])
+        when = date.fromisoformat(iso)
     except ValueError:
-        return ""
-    return f"As of {when.day} {when:%b %Y}: "
+        return None
+    return f"{when.day} {when:%b %Y}"

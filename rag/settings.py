@@ -32,8 +32,8 @@ class Settings:
     fusion: str = "weighted"
     fusion_weight: float = 0.7
     fusion_depth: int = 50
-    recency_half_life: float = 14.0  # days; with an as-of date, see rag.recency and RESULTS.md
-    recency_weight: float = 0.2
+    recency_half_life: float = Recency.half_life_days  # days; used with an as-of date (rag.recency)
+    recency_weight: float = Recency.weight
     title_in_chunk: bool = True  # embed "title\ntext": +0.067 dense nDCG@10 on the full news set
     llm: str = "extractive"
     llm_url: str | None = None

@@ -68,6 +68,13 @@ def test_slash_dates_travel_with_the_passages(news: Engine):
     assert news.ask(QUESTION, filters=Filters(as_of="2022-06-16")).answer.startswith("As of 12 Jun 2022: ")
 
 
+def test_each_quoted_figure_keeps_its_own_date(news: Engine):
+    answer = news.ask(QUESTION, filters=Filters(as_of="2022-06-16"))
+    assert [c.doc_id for c in answer.citations[:2]] == ["new", "old"]
+    assert answer.answer.startswith("As of 12 Jun 2022: According to AAA")
+    assert "[1] As of 1 Mar 2021: Regular gas now costs $2.70" in answer.answer
+
+
 def test_as_of_ranks_the_recent_story_first_and_leaves_out_later_ones(news: Engine):
     assert _ids(news)[0] == "old"
     assert _ids(news, Filters(as_of="2022-06-16"))[0] == "new"
