@@ -63,7 +63,7 @@ class ExtractiveAnswerer:
             return Answer(question=question, answer=NOT_FOUND, answered=False)
         candidates, similarity = relevant
         scores = self._score(query, candidates, similarity)
-        chosen = _choose(candidates, scores, self.max_sentences)
+        chosen = _newest_first(_choose(candidates, scores, self.max_sentences))
         citations = [_citation(n, c, float(scores[i])) for n, (i, c) in enumerate(chosen, start=1)]
         text = dated_quotes(citations)
         return Answer(question=question, answer=text, answered=True, citations=citations)
@@ -126,6 +126,13 @@ def _choose(candidates: list[Candidate], scores: np.ndarray, limit: int) -> list
         if len(chosen) == limit:
             break
     return chosen
+
+
+def _newest_first(chosen: list[tuple[int, Candidate]]) -> list[tuple[int, Candidate]]:
+    """When every chosen sentence is dated (news), the latest figure leads; one day keeps its order."""
+    if not all(c.passage.chunk.date for _, c in chosen):
+        return chosen
+    return sorted(chosen, key=lambda pair: pair[1].passage.chunk.date, reverse=True)  # stable
 
 
 def _citation(n: int, c: Candidate, score: float) -> Citation:

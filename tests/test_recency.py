@@ -7,10 +7,12 @@ from dataclasses import replace
 
 import pytest
 
+from rag.answering import ExtractiveAnswerer
 from rag.dates import days_between, find_date
 from rag.engine import Engine
 from rag.recency import Recency
 from rag.retrieval import OVERFETCH, Filters, dense_search
+from rag.types import Chunk, ScoredChunk
 
 QUESTION = "How much does a gallon of regular gas cost on average in the US?"
 STORIES = [  # without an as-of date the older story ranks first (BM25 likes its wording)
@@ -73,6 +75,24 @@ def test_each_quoted_figure_keeps_its_own_date(news: Engine):
     assert [c.doc_id for c in answer.citations[:2]] == ["new", "old"]
     assert answer.answer.startswith("As of 12 Jun 2022: According to AAA")
     assert "[1] As of 1 Mar 2021: Regular gas now costs $2.70" in answer.answer
+
+
+def _passage(cid: str, text: str, date: str | None, score: float) -> ScoredChunk:
+    return ScoredChunk(Chunk(cid, cid, 0, text, 0, len(text), "Gas", "feed", date), score)
+
+
+def test_the_latest_figure_leads_when_every_quote_is_dated(embedder):
+    answerer = ExtractiveAnswerer(embedder, 0.25, min_sentence_relevance=0.5)
+    question = "How much does a gallon of regular gas cost in the US?"
+    old = "A gallon of regular gas costs $2.70 in the US, AAA said."  # the closer match
+    new = "A gallon of regular gas now costs $5 in the US, AAA said on Monday."
+    dated = answerer.answer(question, [_passage("old", old, "2021-03-01", 0.8),
+                                       _passage("new", new, "2022-06-12", 0.75)])
+    assert [c.doc_id for c in dated.citations] == ["new", "old"]
+    assert dated.answer.startswith("As of 12 Jun 2022: " + new)
+    undated = answerer.answer(question, [_passage("old", old, None, 0.8),
+                                         _passage("new", new, "2022-06-12", 0.75)])
+    assert [c.doc_id for c in undated.citations] == ["old", "new"]  # relevance order stands
 
 
 def test_as_of_ranks_the_recent_story_first_and_leaves_out_later_ones(news: Engine):
