@@ -29,8 +29,8 @@ class _Loaded:
 
 
 def store_signature(store: ChunkStore) -> str:
-    """A fingerprint of what the store holds: every document's id, content hash and chunk count."""
-    rows = sorted(f"{r.id}\0{r.sha256}\0{r.chunks}" for r in store.records().values())
+    """A fingerprint of what BM25 holds: every document's id, text hash, title, date and chunk count."""
+    rows = sorted(f"{r.id}\0{r.sha256}\0{r.title}\0{r.date}\0{r.chunks}" for r in store.records().values())
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:32] + f"-{store.count()}"
 
 

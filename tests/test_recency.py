@@ -112,6 +112,8 @@ def test_a_changed_date_alone_reindexes_the_document(news: Engine, tmp_path):
     assert (report.updated, report.unchanged) == (1, 2)
     assert news.store.records()["old"].date == "2022-06-14"
     assert {r.chunk.doc_id: r.chunk.date for r in news.search(QUESTION, k=3)}["old"] == "2022-06-14"
+    recent = news.lexical.search(QUESTION, 3, since="2022-06-13")  # BM25 rows carry the new date
+    assert [h.chunk.doc_id for h in recent] == ["old"]
 
 
 def test_dense_search_filters_like_chroma_whether_or_not_it_falls_back(news: Engine, settings):
