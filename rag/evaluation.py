@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -22,8 +21,6 @@ from rag.types import Answer, ScoredChunk
 
 EVAL_RETRIEVERS = (*RETRIEVERS, "textbook")
 RANKING_DEPTH = 100  # chunks retrieved per query to rank documents
-_MARKER = re.compile(r"\s*\[\d+\]")
-_AS_OF = re.compile(r"^As of [^:]+: ")
 
 
 @dataclass(frozen=True)
@@ -160,8 +157,8 @@ def _retrieval(eval_set: EvalSet, judged: list[QueryResult]) -> dict:
 
 
 def answer_text(answer: Answer) -> str:
-    """The answer without its citation markers and date preface."""
-    return _AS_OF.sub("", _MARKER.sub("", answer.answer)) if answer.answered else ""
+    """The extractive answer's own words: its quotes, without markers or "As of ..." date labels."""
+    return " ".join(c.quote for c in answer.citations) if answer.answered else ""
 
 
 def _answers(by_id: dict[str, EvalQuery], results: list[QueryResult]) -> dict:
@@ -232,12 +229,13 @@ def evaluate(eval_set: EvalSet, settings: Settings, options: EvalOptions, embedd
                                   ) if options.answers else None
     try:
         runs = []
+        documents = len(engine.store.records())
         for name in options.retrievers:
             retriever = _retriever(name, engine, memo, eval_set, settings, options, show_progress)
             results = _timed_queries(name, queries, retriever, answerer, options, show_progress)
             summary = summarize(eval_set, queries, results)
             chunks = retriever.count() if name == "textbook" else engine.store.count()
-            summary["corpus"] = {"documents": len(engine.store.records()), "chunks": chunks}
+            summary["corpus"] = {"documents": documents, "chunks": chunks}
             runs.append(result_dict(eval_set, engine.settings, options, name, summary, results))
         return runs
     finally:

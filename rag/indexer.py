@@ -57,7 +57,7 @@ def index_paths(paths: list[Path], store: ChunkStore, embedder: Embedder,
                 batch_chunks: int = 1024) -> IndexReport:
     """Bring the store in step with the files under ``paths``.
 
-    Chunks are embedded ``batch_chunks`` at a time: sentence-transformers sorts each call's texts by
+    Chunks are embedded ``batch_chunks`` at a time: the Embedder sorts each call's texts by
     length, so large calls pad little; each batch goes to Chroma in one write while the next one is
     being encoded.
     """

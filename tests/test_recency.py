@@ -10,6 +10,7 @@ import pytest
 from rag.answering import ExtractiveAnswerer
 from rag.dates import days_between, find_date
 from rag.engine import Engine
+from rag.evaluation import answer_text
 from rag.recency import Recency
 from rag.retrieval import OVERFETCH, Filters, dense_search
 from rag.types import Chunk, ScoredChunk
@@ -75,6 +76,8 @@ def test_each_quoted_figure_keeps_its_own_date(news: Engine):
     assert [c.doc_id for c in answer.citations[:2]] == ["new", "old"]
     assert answer.answer.startswith("As of 12 Jun 2022: According to AAA")
     assert "[1] As of 1 Mar 2021: Regular gas now costs $2.70" in answer.answer
+    assert answer_text(answer) == " ".join(c.quote for c in answer.citations)  # what rag eval scores
+    assert "As of" not in answer_text(answer)
 
 
 def _passage(cid: str, text: str, date: str | None, score: float) -> ScoredChunk:
