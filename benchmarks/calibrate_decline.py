@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from rag.eval_data import read_eval_set
+from rag.eval.data import read_eval_set
 
 
 def main() -> None:

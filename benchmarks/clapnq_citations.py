@@ -26,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answer.local_llm import smollm2_path
+from rag.answer.verification import facts_match
 from rag.engine import Engine
-from rag.local_llm import smollm2_path
 from rag.sentences import sentence_spans
 from rag.settings import Settings
-from rag.verification import facts_match
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "clapnq_dev"
 

@@ -73,7 +73,7 @@ def evaluate(encoder: str, chunk_texts: list[str], chunk_docs: np.ndarray, doc_i
 
 def main() -> None:
     """Chunk the set once, then score both encoders on it."""
-    from rag.chunking import chunk_document
+    from rag.ingest.chunking import chunk_document
     from rag.settings import Settings
     from rag.types import Document
 

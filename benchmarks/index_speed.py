@@ -110,9 +110,9 @@ def token_stats(tokenizer, texts: list[str]) -> dict:
 
 def chunk_sweep(corpus: Path, sizes: list[int], overlap: int) -> list[dict]:
     """Token statistics of our chunker at several sizes (no encoding: cheap)."""
-    from rag.chunking import chunk_document
     from rag.embedding import _load_model
-    from rag.loaders import load_file
+    from rag.ingest.chunking import chunk_document
+    from rag.ingest.loaders import load_file
 
     docs = load_file(corpus)
     tokenizer = _load_model().tokenizer

@@ -16,8 +16,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from rag.answer.local_llm import local_server_url, smollm2_path
 from rag.engine import Engine
-from rag.local_llm import local_server_url, smollm2_path
 from rag.settings import Settings
 from rag.types import Answer
 

@@ -51,8 +51,8 @@ def build(engine, how: str) -> str:
     if how == "real":
         engine.index([NEWS / "corpus.jsonl"])
         return "real"
-    from rag.chunking import chunk_document
-    from rag.loaders import load_file
+    from rag.ingest.chunking import chunk_document
+    from rag.ingest.loaders import load_file
 
     engine.store.chunks.modify(metadata={**engine.store.chunks.metadata, "bench_vectors": "synthetic"})
     rng = np.random.default_rng(0)
@@ -154,7 +154,7 @@ def load_run(port: int, queries: list[str], clients: int = 16, seconds: float = 
 
 def http_figures(index: Path, queries: list[str], load_seconds: float) -> None:
     """Start to ready, /api/ask p50, RSS and the load run against a real `rag serve`."""
-    from rag.local_llm import free_port
+    from rag.answer.local_llm import free_port
 
     port = free_port()
     proc, ready = start_server(index, port)

@@ -29,7 +29,7 @@ def start(index: Path, data: Path) -> tuple[subprocess.Popen, str, float]:
     """Start a server; return it, its URL and the seconds from launch to /healthz 200."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAG_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1",
            "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
-    from rag.local_llm import free_port
+    from rag.answer.local_llm import free_port
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"

@@ -16,10 +16,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rag.eval_data import read_eval_set
-from rag.evaluation import EvalOptions, MemoEmbedder, prepare_engine, run_queries, summarize
-from rag.recency import Recency
-from rag.retrieval import make_retriever
+from rag.eval.data import read_eval_set
+from rag.eval.harness import EvalOptions, MemoEmbedder, prepare_engine, run_queries, summarize
+from rag.retrieve.recency import Recency
+from rag.retrieve.retrievers import make_retriever
 from rag.settings import Settings
 
 # (retriever, fusion, dense weight (None: --fusion-weight), depth, recency weight, half-life days,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
+from rag.answer.llm import backend_name
 from rag.engine import Engine
 from rag.errors import RagError
-from rag.llm import backend_name
-from rag.retrieval import Filters
+from rag.retrieve.retrievers import Filters
 from rag.settings import Settings
 from rag.types import Answer
 
@@ -286,8 +286,8 @@ def eval_(dataset_dir, retrievers, limit_queries, sample_queries, sample_others,
          title_in_chunk, fusion, fusion_weight, min_relevance, retrieval_only, as_of_question_date,
          json_file, index_dir, collection, chroma_url) -> None:
     """Measure retrieval, answers, citations and declining on an eval set (corpus, queries, qrels)."""
-    from rag.eval_data import read_eval_set
-    from rag.evaluation import EvalOptions, evaluate, format_table
+    from rag.eval.data import read_eval_set
+    from rag.eval.harness import EvalOptions, evaluate, format_table
 
     settings = Settings.load(index_dir=index_dir, chroma_url=chroma_url, chunk_size=chunk_size,
                              chunk_overlap=chunk_overlap, title_in_chunk=title_in_chunk, fusion=fusion,

@@ -8,15 +8,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from rag.answering import ExtractiveAnswerer
-from rag.citations import CitationLookup, resolve
-from rag.conversation import standalone_query
+from rag.answer.citations import CitationLookup, resolve
+from rag.answer.conversation import standalone_query
+from rag.answer.extractive import ExtractiveAnswerer
 from rag.embedding import Embedder, shared_embedder
 from rag.errors import CollectionNotFound, InvalidRequest
-from rag.indexer import ChunkingOptions, IndexReport, Progress, index_paths
-from rag.retrieval import CollapsingRetriever, Filters, Retriever, make_retriever
+from rag.ingest.indexer import ChunkingOptions, IndexReport, Progress, index_paths
+from rag.retrieve.retrievers import CollapsingRetriever, Filters, Retriever, make_retriever
 from rag.settings import Settings
-from rag.store import ChunkStore, DocumentRecord, collection_names, drop_collection
+from rag.store.chroma import ChunkStore, DocumentRecord, collection_names, drop_collection
 from rag.types import Answer, ScoredChunk
 
 MAX_K = 50
@@ -68,7 +68,7 @@ class Engine:
     @property
     def lexical(self):
         """The BM25 index of the collection, saved beside the Chroma folder."""
-        from rag.lexical import LexicalIndex
+        from rag.store.lexical import LexicalIndex
 
         if self._lexical is None:
             folder = self.settings.index_dir / "lexical" / self.settings.collection
@@ -98,13 +98,13 @@ class Engine:
     def generator(self):
         """The LLM answering stage (a GenerativeAnswerer), or None for the extractive backend."""
         if self._generator is None:
-            from rag.llm import make_chat_backend
+            from rag.answer.llm import make_chat_backend
 
             backend = make_chat_backend(self.settings)
             if backend is None:
                 return None
-            from rag.generation import GenerativeAnswerer
-            from rag.verification import Verifier
+            from rag.answer.generative import GenerativeAnswerer
+            from rag.answer.verification import Verifier
 
             self._generator = GenerativeAnswerer(
                 backend, Verifier(self.embedder, self.settings.min_support), self.answerer,
@@ -201,7 +201,7 @@ class Engine:
 
     def _open_client(self):
         """The Chroma client, opened (and the folder locked) once."""
-        from rag.chroma_client import open_client
+        from rag.store.chroma_client import open_client
 
         if self._client is None:
             self._client, self._lock = open_client(self.settings.index_dir, self.settings.chroma_url)

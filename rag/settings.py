@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from rag.recency import Recency
+from rag.retrieve.recency import Recency
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +32,7 @@ class Settings:
     fusion: str = "weighted"
     fusion_weight: float = 0.7
     fusion_depth: int = 50
-    recency_half_life: float = Recency.half_life_days  # days; used with an as-of date (rag.recency)
+    recency_half_life: float = Recency.half_life_days  # days; used with an as-of date (rag.retrieve.recency)
     recency_weight: float = Recency.weight
     title_in_chunk: bool = True  # embed "title\ntext": +0.067 dense nDCG@10 on the full news set
     llm: str = "extractive"

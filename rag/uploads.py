@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from rag.engine import Engine
 from rag.errors import RagError, UnsupportedFile, UploadRejected, UploadTooLarge
-from rag.loaders import SUPPORTED_SUFFIXES
+from rag.ingest.loaders import SUPPORTED_SUFFIXES
 
 UPLOADS = "uploads"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

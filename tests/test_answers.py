@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import SEED_FILE
 
-from rag.answering import NOT_FOUND
+from rag.answer.extractive import NOT_FOUND
 
 
 def test_pathankot_question_cites_the_sentence_that_says_seven(seeded):

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from rag.api import create_app
 from rag.engine import Engine
-from rag.lock import FolderLock
-from rag.store import ChunkStore
+from rag.store.chroma import ChunkStore
+from rag.store.lock import FolderLock
 
 PATHANKOT = "How many Indian troops died in the Pathankot attack?"
 

@@ -12,7 +12,7 @@ import pytest
 from pdfs import make_pdf
 from procs import rag_cmd, rag_env
 
-import rag.loaders
+import rag.ingest.loaders
 
 
 def _encrypted_pdf() -> bytes:
@@ -68,14 +68,14 @@ def test_each_bad_input_is_reported_by_name_and_no_good_document_is_lost(tmp_pat
     good = _good_corpus(corpus)
     vanishing = corpus / "vanished.txt"
     vanishing.write_text("This file is listed, then deleted before it is read.")
-    listed = rag.loaders.iter_files
+    listed = rag.ingest.loaders.iter_files
 
     def iter_then_delete(paths):  # the file disappears after the walk listed it
         files = list(listed(paths))
         vanishing.unlink()
         return iter(files)
 
-    monkeypatch.setattr(rag.loaders, "iter_files", iter_then_delete)
+    monkeypatch.setattr(rag.ingest.loaders, "iter_files", iter_then_delete)
     report = engine.index([corpus])
 
     reasons = {Path(name).name: reason for name, reason in report.failed}

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from procs import make_corpus, run, start
 
+from rag.answer.local_llm import free_port
 from rag.engine import Engine
-from rag.loaders import load_paths
-from rag.local_llm import free_port
+from rag.ingest.loaders import load_paths
 from rag.settings import Settings
 
 CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 
-from rag.chunking import chunk_document
-from rag.loaders import sha256_text
+from rag.ingest.chunking import chunk_document
+from rag.ingest.loaders import sha256_text
 from rag.sentences import sentence_spans
 from rag.types import Document
 

@@ -105,8 +105,8 @@ def test_realtimeqa_sample_ranks_better_as_of_each_question_date(tmp_path):
 
 def test_each_pipeline_reports_its_own_chunk_count(tmp_path, embedder):
     """The textbook splitter (1000/200, mid-sentence) makes other chunks than ours from one text."""
-    from rag.eval_data import read_eval_set
-    from rag.evaluation import EvalOptions, evaluate
+    from rag.eval.data import read_eval_set
+    from rag.eval.harness import EvalOptions, evaluate
     from rag.settings import Settings
 
     story = " ".join(f"Sentence {i} of the long story tells one more small fact." for i in range(200))
@@ -117,7 +117,7 @@ def test_each_pipeline_reports_its_own_chunk_count(tmp_path, embedder):
                     EvalOptions(("hybrid", "textbook"), answers=False), embedder, show_progress=False)
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from rag.chunking import chunk_document
+    from rag.ingest.chunking import chunk_document
     from rag.types import Document
 
     ours = len(chunk_document(Document("d1", "Long", "s", story, "")))

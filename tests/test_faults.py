@@ -11,11 +11,11 @@ import time
 import pytest
 from procs import make_corpus, run, start
 
-from rag.chunking import chunk_document
 from rag.engine import Engine
 from rag.errors import IndexDamaged
-from rag.loaders import load_paths
-from rag.lock import LOCK_NAME
+from rag.ingest.chunking import chunk_document
+from rag.ingest.loaders import load_paths
+from rag.store.lock import LOCK_NAME
 
 
 def _wait_for_lock(index, proc, timeout=60.0) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag import fusion
-from rag.dedup import collapse
+from rag.retrieve import fusion
+from rag.retrieve.dedup import collapse
 from rag.types import Chunk, ScoredChunk
 
 

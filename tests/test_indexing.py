@@ -10,7 +10,7 @@ from conftest import SEED_FILE
 from rag.embedding import Embedder
 from rag.engine import Engine
 from rag.errors import IndexMismatch
-from rag.store import ChunkStore
+from rag.store.chroma import ChunkStore
 
 
 def chunk_ids(engine: Engine) -> list[str]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rag.engine import Engine
-from rag.lexical import LexicalIndex
-from rag.retrieval import Filters
+from rag.retrieve.retrievers import Filters
+from rag.store.lexical import LexicalIndex
 
 WIRE = ("Officials from the United States and India met on Thursday to discuss counterterrorism "
         "cooperation and the Pathankot and Mumbai attacks, the foreign ministry said in a statement.\n")

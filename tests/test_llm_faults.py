@@ -12,9 +12,9 @@ from dataclasses import replace
 import pytest
 from fake_llm import FakeLLM
 
+from rag.answer.local_llm import free_port
 from rag.engine import Engine
 from rag.errors import LLMUnavailable
-from rag.local_llm import free_port
 from rag.settings import PROJECT_ROOT
 from rag.types import Answer
 

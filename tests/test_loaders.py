@@ -7,9 +7,9 @@ import json
 import pytest
 from pdfs import make_pdf
 
-from rag.chunking import chunk_document
 from rag.errors import UnsupportedFile
-from rag.loaders import load_file, load_paths
+from rag.ingest.chunking import chunk_document
+from rag.ingest.loaders import load_file, load_paths
 
 
 def test_html_keeps_visible_text_title_and_date(tmp_path):

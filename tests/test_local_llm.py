@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from test_api import sse_events, wait_ready
 
+from rag.answer.local_llm import local_server_url, smollm2_path
 from rag.api import create_app
 from rag.engine import Engine
-from rag.local_llm import local_server_url, smollm2_path
 from rag.settings import PROJECT_ROOT
 from rag.types import Answer
 

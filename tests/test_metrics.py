@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from rag import metrics
+from rag.eval import metrics
 
 
 def test_document_ranking_keeps_best_chunk_rank_and_drops_the_query_document():
@@ -73,8 +73,8 @@ def test_percentile_interpolates_between_ranks():
 
 
 def test_query_selection_is_a_fixed_sample_in_file_order():
-    from rag.eval_data import EvalQuery
-    from rag.evaluation import EvalOptions, select_queries
+    from rag.eval.data import EvalQuery
+    from rag.eval.harness import EvalOptions, select_queries
 
     queries = [EvalQuery(str(i), f"q{i}") for i in range(20)]
     first = select_queries(queries, EvalOptions(sample_queries=5))

@@ -7,12 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from rag.answering import ExtractiveAnswerer
+from rag.answer.extractive import ExtractiveAnswerer
 from rag.dates import days_between, find_date
 from rag.engine import Engine
-from rag.evaluation import answer_text
-from rag.recency import Recency
-from rag.retrieval import OVERFETCH, Filters, dense_search
+from rag.eval.harness import answer_text
+from rag.retrieve.recency import Recency
+from rag.retrieve.retrievers import OVERFETCH, Filters, dense_search
 from rag.types import Chunk, ScoredChunk
 
 QUESTION = "How much does a gallon of regular gas cost on average in the US?"

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from conftest import SEEDS
 
-from rag.local_llm import free_port
+from rag.answer.local_llm import free_port
 from rag.settings import PROJECT_ROOT
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -202,7 +202,7 @@ def test_the_chat_window_follow_up_and_human_messages(server, tmp_path):
 
 
 def test_serve_on_a_locked_index_exits_with_one_clear_line(tmp_path):
-    from rag.lock import FolderLock
+    from rag.store.lock import FolderLock
 
     lock = FolderLock(tmp_path / "index")
     lock.acquire()

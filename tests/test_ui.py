@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import ui
+from rag import window as ui
 from rag.errors import NotReady
 from rag.types import Answer
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from rag.answer.verification import Verifier, numbers_in, split_claims
 from rag.engine import Engine
 from rag.types import ScoredChunk
-from rag.verification import Verifier, numbers_in, split_claims
 
 TROOPS = "seven Indian troops"
 

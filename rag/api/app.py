@@ -44,7 +44,7 @@ def _mount_ui(app: FastAPI, runtime: Runtime) -> FastAPI:
     """The Gradio chat window at `/`, calling the same engine."""
     import gradio as gr
 
-    import ui
+    from rag import window as ui
 
     return gr.mount_gradio_app(app, ui.build(runtime.engine), path="/", css=ui.CSS, theme=ui.theme(),
                                max_file_size=runtime.settings.max_upload_bytes, footer_links=[],

@@ -12,7 +12,7 @@ from rag.api import sse
 from rag.api.deps import RuntimeDep
 from rag.api.models import AskRequest, AskResponse, Passage, SearchRequest, SearchResponse
 from rag.errors import RagError
-from rag.retrieval import Filters
+from rag.retrieve.retrievers import Filters
 from rag.types import Answer
 
 router = APIRouter(prefix="/api", tags=["answers"])

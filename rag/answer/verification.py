@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.citations import citation_id
+from rag.answer.citations import citation_id
 from rag.embedding import Embedder
 from rag.sentences import sentence_spans
 from rag.types import Citation, ScoredChunk

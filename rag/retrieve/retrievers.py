@@ -7,8 +7,8 @@ from typing import Protocol
 
 from rag.embedding import Embedder
 from rag.errors import InvalidRequest
-from rag.recency import Recency
-from rag.store import ChunkStore, date_number
+from rag.retrieve.recency import Recency
+from rag.store.chroma import ChunkStore, date_number
 from rag.types import ScoredChunk
 
 
@@ -17,7 +17,7 @@ class Filters:
     """What may be retrieved: a date range (ISO dates, inclusive), and the day the question is asked.
 
     With ``as_of``, passages dated after that day are left out (as with ``until``) and the hybrid
-    retriever ranks passages from the days just before it higher (see rag.recency).
+    retriever ranks passages from the days just before it higher (see rag.retrieve.recency).
     """
 
     since: str | None = None
@@ -88,7 +88,7 @@ class DenseRetriever:
 
 
 class LexicalRetriever:
-    """BM25 over the chunks (see rag.lexical)."""
+    """BM25 over the chunks (see rag.store.lexical)."""
 
     def __init__(self, lexical) -> None:
         self.lexical = lexical
@@ -119,7 +119,7 @@ class HybridRetriever:
 
     def retrieve(self, query: str, k: int, filters: Filters = Filters()) -> list[ScoredChunk]:
         """The k best chunks by fused rank."""
-        from rag import fusion
+        from rag.retrieve import fusion
 
         vector = self.embedder.embed_query(query)
         n = max(k, self.depth)
@@ -160,7 +160,7 @@ class CollapsingRetriever:
 
     def retrieve(self, query: str, k: int, filters: Filters = Filters()) -> list[ScoredChunk]:
         """The k best distinct passages; each lists the sources of the copies it stands for."""
-        from rag.dedup import collapse
+        from rag.retrieve.dedup import collapse
 
         return collapse(self.inner.retrieve(query, k * self.widen, filters))[:k]
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import metrics
-from rag.answering import ExtractiveAnswerer
-from rag.dedup import collapse
+from rag.answer.extractive import ExtractiveAnswerer
 from rag.engine import Engine
-from rag.eval_data import EvalQuery, EvalSet, EvalSetError, sample_corpus, write_subset
-from rag.retrieval import RETRIEVERS, Filters, Retriever, make_retriever
+from rag.eval import metrics
+from rag.eval.data import EvalQuery, EvalSet, EvalSetError, sample_corpus, write_subset
+from rag.retrieve.dedup import collapse
+from rag.retrieve.retrievers import RETRIEVERS, Filters, Retriever, make_retriever
 from rag.settings import Settings
 from rag.types import Answer, ScoredChunk
 
@@ -249,8 +249,8 @@ def _retriever(name: str, engine: Engine, memo: MemoEmbedder, eval_set: EvalSet,
         s = engine.settings
         return make_retriever(name, engine.store, memo, engine.lexical, s.fusion,
                               s.fusion_weight, s.fusion_depth, s.recency)
+    from rag.eval.textbook import TextbookRetriever
     from rag.progress import ProgressBar
-    from rag.textbook import TextbookRetriever
 
     sample = f"-s{options.sample_others}" if options.sample_others is not None else ""
     textbook = TextbookRetriever(engine.store.client, f"textbook-{eval_set.name}{sample}"[:62])

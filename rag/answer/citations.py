@@ -6,7 +6,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from rag.errors import CitationNotFound
-from rag.store import ChunkStore
+from rag.store.chroma import ChunkStore
 from rag.types import Chunk
 
 _CITATION_ID = re.compile(r"^([0-9a-f]{16})-(\d+)-(\d+)$")

@@ -13,7 +13,7 @@ def load_pdf(path: Path, doc_id: str) -> Document:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
-    from rag.loaders import sha256_text
+    from rag.ingest.loaders import sha256_text
 
     try:
         reader = PdfReader(str(path))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.store import ChunkStore, date_number
+from rag.store.chroma import ChunkStore, date_number
 from rag.types import ScoredChunk
 
 _STATE = "state.json"

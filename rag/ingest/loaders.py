@@ -84,12 +84,12 @@ def load_file(path: Path, failures: list[tuple[str, str]] | None = None) -> list
     if suffix == ".jsonl":
         return list(_load_jsonl(path, failures if failures is not None else []))
     if suffix == ".pdf":
-        from rag.pdf import load_pdf
+        from rag.ingest.pdf import load_pdf
 
         return [load_pdf(path, file_document_id(path))]
     text = decode_text(path.read_bytes())
     if suffix in (".html", ".htm"):
-        from rag.html import html_to_document_fields
+        from rag.ingest.html import html_to_document_fields
 
         title, date, text = html_to_document_fields(text)
         return [_document(path, text, title or path.stem, date)]

@@ -8,7 +8,7 @@ from datetime import date
 
 import numpy as np
 
-from rag.citations import citation_id
+from rag.answer.citations import citation_id
 from rag.embedding import Embedder
 from rag.sentences import sentence_spans
 from rag.types import Answer, Citation, ScoredChunk

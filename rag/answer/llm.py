@@ -41,7 +41,7 @@ def make_chat_backend(settings: Settings) -> ChatBackend | None:
     path = settings.llm.split(":", 1)[1].strip() if ":" in settings.llm else ""
     if not path:
         raise LLMUnavailable("the gguf backend needs a model file: --llm gguf:PATH")
-    from rag.local_llm import local_server_url
+    from rag.answer.local_llm import local_server_url
 
     url = local_server_url(Path(path))
     return ChatBackend("gguf", Path(path).name, _chat_openai(settings, url, api_key="local"))

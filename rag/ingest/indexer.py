@@ -8,10 +8,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.chunking import chunk_document
 from rag.embedding import Embedder
-from rag.loaders import load_paths
-from rag.store import ChunkStore, DocumentRecord
+from rag.ingest.chunking import chunk_document
+from rag.ingest.loaders import load_paths
+from rag.store.chroma import ChunkStore, DocumentRecord
 from rag.types import Chunk, Document
 
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)

@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from rag.errors import RagError
-from rag.lock import FolderLock
+from rag.store.lock import FolderLock
 
 
 def open_client(index_dir: Path, chroma_url: str | None):

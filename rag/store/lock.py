@@ -8,11 +8,11 @@ from pathlib import Path
 
 from rag.errors import IndexLocked
 
-LOCK_NAME = ".rag.lock"
+LOCK_NAME = ".rag.store.lock"
 
 
 class FolderLock:
-    """An flock on ``DIR/.rag.lock``, released when the process ends (even by kill -9)."""
+    """An flock on ``DIR/.rag.store.lock``, released when the process ends (even by kill -9)."""
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / LOCK_NAME

@@ -7,11 +7,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from rag.answering import NOT_FOUND, ExtractiveAnswerer
-from rag.conversation import standalone_query
-from rag.llm import ChatBackend
+from rag.answer.conversation import standalone_query
+from rag.answer.extractive import NOT_FOUND, ExtractiveAnswerer
+from rag.answer.llm import ChatBackend
+from rag.answer.verification import Verifier
 from rag.types import Answer, ScoredChunk
-from rag.verification import Verifier
 
 ANSWER_SYSTEM = (
     "You answer questions using only the numbered passages the user gives you. Write a short answer "

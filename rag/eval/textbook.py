@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
-from rag.loaders import load_paths
-from rag.retrieval import Filters
+from rag.ingest.loaders import load_paths
+from rag.retrieve.retrievers import Filters
 from rag.types import Chunk, ScoredChunk
 
 CHUNK_SIZE, CHUNK_OVERLAP = 1000, 200

@@ -1,0 +1,1 @@
+"""Passages in, a cited answer out: extractive or generated, every citation checked."""

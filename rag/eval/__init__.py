@@ -1,0 +1,1 @@
+"""Measuring retrieval, answers, citations and declining on eval sets."""

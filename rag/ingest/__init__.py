@@ -1,0 +1,1 @@
+"""Files in, chunks with offsets out, written to the store."""

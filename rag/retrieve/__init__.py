@@ -1,0 +1,1 @@
+"""A query in, ranked passages out: retrievers, fusion, recency, near-duplicates."""

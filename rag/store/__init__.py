@@ -1,0 +1,1 @@
+"""Where chunks live: the vector store and the lexical index beside it."""
