@@ -43,8 +43,10 @@ class Settings:
     llm_max_tokens: int = 256
     min_sentence_relevance: float = 0.50  # best question-sentence similarity to answer (see LLM_RESULTS.md)
     min_support: float = 0.6  # similarity a cited sentence needs to support a generated one
-    api_token: str | None = None
+    api_token: str | None = None  # everything: ask, search, upload, delete
+    read_token: str | None = None  # ask, search and citations only (needs api_token set too)
     max_question_chars: int = 2000
+    max_input_chars: int = 20000  # question plus conversation history
     max_upload_bytes: int = 20 * 1024 * 1024
 
     @property

@@ -9,6 +9,7 @@ from functools import partial
 
 import gradio as gr
 
+from rag.api.auth import may_write
 from rag.engine import Engine
 from rag.errors import RagError
 from rag.types import Answer, Citation
@@ -69,8 +70,13 @@ def build(get_engine: EngineGetter) -> gr.Blocks:
         question.submit(partial(respond, get_engine), [question, chat],
                         [chat, question, sources, choice, notice])
         choice.change(partial(open_citation, get_engine), choice, [context, notice])
-        files.upload(partial(upload, get_engine), files, [report, table, notice])
+
+        def upload_files(paths: list[str] | None, request: gr.Request) -> tuple[str, object, str]:
+            return upload(get_engine, paths, request)  # a partial would hide gr.Request from Gradio
+
+        files.upload(upload_files, files, [report, table, notice])
         demo.load(partial(list_documents, get_engine), None, [table, notice])
+        demo.load(writers_only, None, files)
     return demo
 
 
@@ -170,9 +176,14 @@ def open_citation(get_engine: EngineGetter, cid: str | None) -> tuple[str, str]:
             f"{html.escape(found.after)}…</p>"), ""
 
 
-def upload(get_engine: EngineGetter, paths: list[str] | None) -> tuple[str, object, str]:
+def writers_only(request: gr.Request) -> dict:
+    """Shown only to a caller whose token may upload and delete."""
+    return gr.update(visible=may_write(request.username))
+
+
+def upload(get_engine: EngineGetter, paths: list[str] | None, request: gr.Request) -> tuple[str, object, str]:
     """Index uploaded files and report on each; then refresh the document list."""
-    if not paths:
+    if not paths or not may_write(request.username):
         return "", gr.skip(), ""
     try:
         engine = get_engine()

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SEEDS
+from servers import running_server
 
 from rag.answer.local_llm import free_port
 from rag.settings import PROJECT_ROOT
@@ -25,55 +22,10 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-d
                  "--disable-background-networking"]
 
 
-@dataclass
-class Server:
-    url: str
-    log: Path
-    started: float
-    ready_after: float
-
-
-
-def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"rag serve exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"rag serve was not ready in {timeout}s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("serve")
-    shutil.copytree(SEEDS, tmp / "seeds")
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RAG_SEEDS_DIR": str(tmp / "seeds"),
-           "RAG_DATA_DIR": str(tmp / "data"), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
-    env.pop("RAG_API_TOKEN", None)
-    port = free_port()
-    log = tmp / "serve.log"
-    began = time.monotonic()
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--host", "127.0.0.1", "--port",
-                                 str(port), "--index", str(tmp / "index")],
-                                env=env, cwd=tmp, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, proc, log)
-        yield Server(url, log, began, time.monotonic() - began)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with running_server(tmp_path_factory.mktemp("serve")) as running:
+        yield running
 
 
 def test_serve_indexes_the_seeds_when_empty_and_says_so(server):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import gradio as gr
+
 from rag import window as ui
 from rag.errors import NotReady
 from rag.types import Answer
@@ -85,7 +87,7 @@ def test_upload_reports_each_file_and_refreshes_the_list(seeded, tmp_path):
     good.write_text("The lighthouse keeper counted forty-two ships in March.", encoding="utf-8")
     bad = tmp_path / "tool.exe"
     bad.write_bytes(b"MZ\x90\x00")
-    report, rows, notice = ui.upload(lambda: seeded, [str(good), str(bad)])
+    report, rows, notice = ui.upload(lambda: seeded, [str(good), str(bad)], gr.Request(username="write"))
     assert "**lighthouse.txt**: added (1 passages embedded)" in report
     assert "**tool.exe**: not indexed: 'tool.exe': unsupported file type .exe" in report
     assert [r[0] for r in rows] == ["India and US press Pakistan to act against terror groups", "Lighthouse"]
@@ -104,3 +106,12 @@ def test_the_notice_names_sentences_no_passage_supports():
     assert ui.answer_notice(answer) == (
         "Model slow. Not supported by the documents: “It rained &lt;b&gt;hard&lt;/b&gt;.”")
     assert ui.answer_notice(Answer(question="q", answer="a", answered=True)) == ""
+
+
+def test_the_read_role_cannot_upload_from_the_window(seeded, tmp_path):
+    note = tmp_path / "otters.txt"
+    note.write_text("Otters hold hands while they sleep.", encoding="utf-8")
+    before = seeded.documents()
+    assert ui.upload(lambda: seeded, [str(note)], gr.Request(username="read")) == ("", gr.skip(), "")
+    assert seeded.documents() == before
+    assert ui.writers_only(gr.Request(username="read"))["visible"] is False

@@ -7,8 +7,9 @@ import contextlib
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline  # /docs served without a CDN: the app runs offline
 
-from rag.api import errors
-from rag.api.deps import require_token
+from rag.api import auth, errors
+from rag.api.deps import require_read
+from rag.api.models import ERRORS
 from rag.api.routes import ask, citations, documents, health, openai
 from rag.api.runtime import Runtime
 from rag.engine import Engine
@@ -16,8 +17,11 @@ from rag.settings import Settings
 
 DESCRIPTION = """Answers from your own documents, with citations that point at real text.
 
-Send `Authorization: Bearer TOKEN` to `/api` and `/v1` when the server runs with `RAG_API_TOKEN`.
-Errors are `{"detail": message}` with a 4xx status (503 while the model and the index load).
+When the server runs with `RAG_API_TOKEN`, every route but `/healthz` needs `Authorization: Bearer TOKEN`
+(or the session cookie of the login page at `/login`): `RAG_API_TOKEN` may do everything,
+`RAG_READ_TOKEN` may ask, search and look up citations but not upload or delete (403).
+Errors are `{"detail": message}` with a 4xx status (503 while the model and the index load, or while
+the index or the Chroma server cannot be used).
 """
 
 
@@ -36,16 +40,26 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     for router in (ask.router, citations.router, documents.router, openai.router):
-        app.include_router(router, dependencies=[Depends(require_token)])
+        app.include_router(router, dependencies=[Depends(require_read)], responses=ERRORS)
+    _add_login(app)
+    app.add_middleware(auth.AuthGuard, settings=settings)
     return _mount_ui(app, runtime)
 
 
+def _add_login(app: FastAPI) -> None:
+    """The login page that sets the window's session cookie (registered before Gradio's own /login)."""
+    app.add_api_route("/login", auth.show_login, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/login", auth.login, methods=["POST"], include_in_schema=False)
+    app.add_api_route("/logout", auth.logout, methods=["GET"], include_in_schema=False)
+
+
 def _mount_ui(app: FastAPI, runtime: Runtime) -> FastAPI:
-    """The Gradio chat window at `/`, calling the same engine."""
+    """The Gradio chat window at `/`, calling the same engine; Gradio learns each caller's role."""
     import gradio as gr
 
     from rag import window as ui
 
     return gr.mount_gradio_app(app, ui.build(runtime.engine), path="/", css=ui.CSS, theme=ui.theme(),
                                max_file_size=runtime.settings.max_upload_bytes, footer_links=[],
-                               run_history=False)
+                               run_history=False,
+                               auth_dependency=lambda request: auth.role_of(runtime.settings, request))

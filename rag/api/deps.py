@@ -1,16 +1,17 @@
-"""Dependencies shared by the routers: the runtime and the optional bearer token."""
+"""Dependencies shared by the routers: the runtime, and the role a route needs (rag.api.auth)."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from rag.api import auth
 from rag.api.runtime import Runtime
 
-_bearer = HTTPBearer(auto_error=False, description="Required when RAG_API_TOKEN is set.")
+_bearer = HTTPBearer(auto_error=False, description="RAG_API_TOKEN (everything) or RAG_READ_TOKEN (no "
+                     "uploads or deletes); required when RAG_API_TOKEN is set.")
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -21,13 +22,23 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def require_token(runtime: RuntimeDep,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
-    """With RAG_API_TOKEN set, a matching ``Authorization: Bearer`` header; otherwise nothing."""
-    expected = runtime.settings.api_token
-    if not expected:
-        return
-    given = credentials.credentials if credentials else ""
-    if not secrets.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(401, "missing or wrong bearer token (set Authorization: Bearer $RAG_API_TOKEN)",
-                            headers={"WWW-Authenticate": "Bearer"})
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _role(request: Request, runtime: Runtime) -> str:
+    """The caller's role, or 401."""
+    role = auth.role_of(runtime.settings, request)
+    if role is None:
+        raise HTTPException(401, auth.NEED_TOKEN, headers={"WWW-Authenticate": "Bearer"})
+    return role
+
+
+def require_read(request: Request, runtime: RuntimeDep, _: Credentials) -> None:
+    """Either token (or none needed)."""
+    _role(request, runtime)
+
+
+def require_write(request: Request, runtime: RuntimeDep, _: Credentials) -> None:
+    """RAG_API_TOKEN (or none needed): uploads and deletes."""
+    if not auth.may_write(_role(request, runtime)):
+        raise HTTPException(403, auth.NEED_WRITE)

@@ -168,6 +168,20 @@ class UploadResponse(BaseModel):
     files: list[FileReportOut]
 
 
+class ErrorOut(BaseModel):
+    """Every error: one line saying what is wrong (under /v1 also OpenAI's ``error`` object)."""
+
+    detail: str = Field(examples=["the question is empty"])
+
+
+ERRORS = {code: {"model": ErrorOut, "description": text} for code, text in (
+    (400, "Malformed JSON."), (401, "Missing or wrong token."), (403, "The read token cannot change "
+    "documents."), (404, "Unknown citation, document, collection or model."), (409, "An id already "
+    "belongs to another file's document."), (413, "A file over the upload limit."), (415, "A file type "
+    "the loaders cannot read."), (422, "Bad values."), (503, "Loading, or the index or Chroma server "
+    "cannot be used right now."))}
+
+
 class Health(BaseModel):
     """Whether the model and the store are loaded."""
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, Depends, File, UploadFile
 
-from rag.api.deps import RuntimeDep
+from rag.api.deps import RuntimeDep, require_write
 from rag.api.models import DocumentList, DocumentOut, UploadResponse
 from rag.uploads import check_upload, ingest
 
@@ -21,7 +21,7 @@ def documents(runtime: RuntimeDep, collection: str | None = None) -> DocumentLis
     return DocumentList(documents=[DocumentOut(**_public(asdict(r))) for r in records])
 
 
-@router.post("/documents", response_model=UploadResponse,
+@router.post("/documents", response_model=UploadResponse, dependencies=[Depends(require_write)],
              responses={413: {"description": "A file over the upload limit."},
                         415: {"description": "A file type the loaders cannot read."}})
 def upload(files: Annotated[list[UploadFile], File(description="txt, md, html, pdf or jsonl files.")],
@@ -34,7 +34,7 @@ def upload(files: Annotated[list[UploadFile], File(description="txt, md, html, p
     return UploadResponse(files=[r.to_dict() for r in reports])
 
 
-@router.delete("/documents/{doc_id}", response_model=DocumentOut,
+@router.delete("/documents/{doc_id}", response_model=DocumentOut, dependencies=[Depends(require_write)],
                responses={404: {"description": "Unknown document id."}})
 def delete(doc_id: str, runtime: RuntimeDep, collection: str | None = None) -> DocumentOut:
     """Remove a document and its passages from the index."""

@@ -1,0 +1,93 @@
+"""A real ``python -m rag serve`` subprocess on a free 127.0.0.1 port, started and stopped by the tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from conftest import SEEDS
+
+from rag.answer.local_llm import free_port
+from rag.settings import PROJECT_ROOT
+
+
+@dataclass
+class Server:
+    url: str
+    log: Path
+    started: float
+    ready_after: float
+    proc: subprocess.Popen | None = None
+
+
+def serve_env(tmp: Path, **extra: str) -> dict[str, str]:
+    """Offline environment for a server whose seeds and uploads live under ``tmp``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(PYTHONPATH=str(PROJECT_ROOT), RAG_SEEDS_DIR=str(tmp / "seeds"), RAG_DATA_DIR=str(tmp / "data"),
+               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
+               GRADIO_ANALYTICS_ENABLED="False", **extra)
+    return env
+
+
+def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180,
+               headers: dict | None = None) -> None:
+    """Poll /healthz until 200; fail with the log when the server exits or never gets ready."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"rag serve exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2, headers=headers).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"rag serve was not ready in {timeout}s:\n{log.read_text()}")
+
+
+def start_server(tmp: Path, *args: str, port: int | None = None,
+                 **env: str) -> tuple[subprocess.Popen, str, Path]:
+    """Start ``rag serve`` over ``tmp/index`` (seeds copied once), its output appended to tmp/serve.log."""
+    if not (tmp / "seeds").exists():
+        shutil.copytree(SEEDS, tmp / "seeds")
+    port = port or free_port()
+    log = tmp / "serve.log"
+    with open(log, "a") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--host", "127.0.0.1", "--port",
+                                 str(port), "--index", str(tmp / "index"), *args],
+                                env=serve_env(tmp, **env), cwd=tmp, stdout=out, stderr=subprocess.STDOUT)
+    return proc, f"http://127.0.0.1:{port}", log
+
+
+def stop(proc: subprocess.Popen, kill: bool = False) -> None:
+    """Stop a server: SIGKILL when ``kill``, else terminate and wait."""
+    if kill:
+        proc.send_signal(signal.SIGKILL)
+    else:
+        proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def running_server(tmp: Path, *args: str, **env: str) -> Iterator[Server]:
+    """A ready ``rag serve`` for the duration of the block."""
+    began = time.monotonic()
+    proc, url, log = start_server(tmp, *args, **env)
+    try:
+        wait_ready(url, proc, log)
+        yield Server(url, log, began, time.monotonic() - began, proc)
+    finally:
+        stop(proc)
