@@ -59,3 +59,7 @@ class NotReady(RagError):
 
 class LLMUnavailable(RagError):
     """An answer backend that is unknown, not installed, or not configured."""
+
+
+class DocumentConflict(RagError):
+    """An upload whose document id already belongs to a document from another file."""

@@ -10,6 +10,7 @@ from functools import partial
 import gradio as gr
 
 from rag.api.auth import may_write
+from rag.api.public import public_source
 from rag.engine import Engine
 from rag.errors import RagError
 from rag.types import Answer, Citation
@@ -141,7 +142,8 @@ def _card(c: Citation) -> str:
                                   "sentence</span><br>")
     return (f"<div class='source{'' if c.verified else ' unverified'}' id='source-{c.n}'>"
             f"<b>[{c.n}] {html.escape(c.title)}</b><br>{flag}"
-            f"<span class='meta'>{html.escape(c.date or 'undated')} · {html.escape(c.source)}</span>"
+            f"<span class='meta'>{html.escape(c.date or 'undated')} · "
+            f"{html.escape(public_source(c.source))}</span>"
             f"<p>{highlight(c.passage, c.start - c.passage_start, c.end - c.passage_start)}</p></div>")
 
 
@@ -171,7 +173,8 @@ def open_citation(get_engine: EngineGetter, cid: str | None) -> tuple[str, str]:
     passage = highlight(found.passage, at, at + len(found.quote), around=len(found.passage))
     page = f", page {found.page}" if found.page else ""
     return (f"<h4>{html.escape(found.title)}</h4><p class='meta'>{html.escape(found.date or 'undated')}"
-            f"{page} · {html.escape(found.source)} · characters {found.start}-{found.end}</p>"
+            f"{page} · {html.escape(public_source(found.source))} · "
+            f"characters {found.start}-{found.end}</p>"
             f"<p>…{html.escape(found.before)}<span class='passage'>{passage}</span>"
             f"{html.escape(found.after)}…</p>"), ""
 
@@ -224,7 +227,7 @@ def list_documents(get_engine: EngineGetter) -> tuple[object, str]:
 
 def documents_rows(engine: Engine) -> list[list[object]]:
     """Indexed documents as table rows."""
-    return [[r.title, r.date or "", r.chunks, r.source, r.id] for r in engine.documents()]
+    return [[r.title, r.date or "", r.chunks, public_source(r.source), r.id] for r in engine.documents()]
 
 
 def human(exc: Exception) -> str:

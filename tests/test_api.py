@@ -14,6 +14,7 @@ from rag.api import create_app
 from rag.engine import Engine
 from rag.store.chroma import ChunkStore
 from rag.store.lock import FolderLock
+from rag.uploads import stored_name
 
 PATHANKOT = "How many Indian troops died in the Pathankot attack?"
 
@@ -180,9 +181,10 @@ def test_upload_indexes_lists_and_deletes_a_document(client, settings):
     content = b"The zebra crossing on Elm Street was repainted in 2021 by the city council."
     uploaded = client.post("/api/documents", files={"files": ("zebra notes.txt", content, "text/plain")})
     report = uploaded.json()["files"]
-    assert report == [{"filename": "zebra notes.txt", "saved_as": "zebra_notes.txt", "status": "added",
-                       "chunks": 1, "reason": None}]
-    assert (settings.data_dir / "uploads" / "zebra_notes.txt").read_bytes() == content
+    assert report == [{"filename": "zebra notes.txt", "saved_as": stored_name("zebra notes.txt"),
+                       "status": "added", "chunks": 1, "reason": None, "lines": None}]
+    assert report[0]["saved_as"].endswith("/zebra_notes.txt")
+    assert (settings.data_dir / "uploads" / report[0]["saved_as"]).read_bytes() == content
     again = client.post("/api/documents", files={"files": ("zebra notes.txt", content)}).json()
     assert again["files"][0]["status"] == "unchanged"
     docs = client.get("/api/documents").json()["documents"]
@@ -201,16 +203,17 @@ def test_an_upload_name_never_leaves_the_uploads_folder(client, settings):
              ("files", ("..\\..\\win.txt", b"Another plain note.")),
              ("files", (".hidden.txt", b"A third plain note."))]
     report = client.post("/api/documents", files=files).json()["files"]
-    assert [f["saved_as"] for f in report] == ["evil.md", "win.txt", "hidden.txt"]
+    hidden = stored_name(".hidden.txt")
+    assert [f["saved_as"] for f in report] == ["evil.md", "win.txt", hidden]
     uploads = settings.data_dir / "uploads"
-    assert sorted(p.name for p in uploads.iterdir()) == ["evil.md", "hidden.txt", "win.txt"]
+    stored = [str(p.relative_to(uploads)) for p in uploads.rglob("*") if p.is_file()]
+    assert sorted(stored) == sorted(["evil.md", hidden, "win.txt"])
 
 
 def test_upload_of_an_unsupported_type_is_a_415_and_saves_nothing(client, settings):
-    files = [("files", ("ok.txt", b"fine text")), ("files", ("tool.exe", b"MZ\x90\x00"))]
-    response = client.post("/api/documents", files=files)
+    response = client.post("/api/documents", files=[("files", ("tool.exe", b"MZ\x90\x00"))])
     assert response.status_code == 415 and "unsupported file type .exe" in response.json()["detail"]
-    assert not (settings.data_dir / "uploads").exists()
+    assert list((settings.data_dir / "uploads").iterdir()) == []
 
 
 def test_upload_over_the_limit_is_a_413(settings, embedder):
@@ -219,13 +222,13 @@ def test_upload_over_the_limit_is_a_413(settings, embedder):
         wait_ready(c)
         response = c.post("/api/documents", files={"files": ("big.txt", b"word " * 400)})
     assert response.status_code == 413 and "upload limit" in response.json()["detail"]
-    assert not (small.data_dir / "uploads").exists()
+    assert list((small.data_dir / "uploads").iterdir()) == []
 
 
-def test_an_empty_upload_is_reported_and_not_kept(client, settings):
-    report = client.post("/api/documents", files={"files": ("empty.txt", b"")}).json()["files"][0]
-    assert report["status"] == "failed" and "no text" in report["reason"]
-    assert not (settings.data_dir / "uploads" / "empty.txt").exists()
+def test_an_empty_upload_is_a_422_and_not_kept(client, settings):
+    response = client.post("/api/documents", files={"files": ("empty.txt", b"")})
+    assert response.status_code == 422 and "no text" in response.json()["detail"]
+    assert list((settings.data_dir / "uploads").iterdir()) == []
 
 
 @pytest.mark.parametrize("payload, status, message", [

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rag.errors import (
     CitationNotFound,
     CollectionNotFound,
+    DocumentConflict,
     DocumentNotFound,
     IndexDamaged,
     IndexLocked,
@@ -25,6 +26,7 @@ STATUS = [
     ((UnsupportedFile,), 415),
     ((NotReady, IndexLocked, IndexMismatch, IndexDamaged), 503),
     ((UploadTooLarge,), 413),
+    ((DocumentConflict,), 409),
 ]
 
 

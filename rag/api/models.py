@@ -6,6 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.api.public import Source
 from rag.engine import MAX_K
 
 QUESTION = "How many Indian troops died in the Pathankot attack?"
@@ -48,7 +49,7 @@ class CitationOut(BaseModel):
                     examples=[_CITATION_ID])
     doc_id: str
     title: str
-    source: str
+    source: Source
     date: str | None
     quote: str = Field(description="The quoted sentence: document text from `start` to `end`.")
     start: int
@@ -97,13 +98,13 @@ class Passage(BaseModel):
     chunk_id: str
     doc_id: str
     title: str
-    source: str
+    source: Source
     date: str | None
     page: int | None
     start: int
     end: int
     text: str
-    duplicates: list[str] = Field(default_factory=list,
+    duplicates: list[Source] = Field(default_factory=list,
                                   description="Sources of near-duplicate passages collapsed into this one.")
 
 
@@ -120,7 +121,7 @@ class CitationLookupOut(BaseModel):
     id: str
     doc_id: str
     title: str
-    source: str
+    source: Source
     date: str | None
     page: int | None
     quote: str
@@ -139,7 +140,7 @@ class DocumentOut(BaseModel):
 
     id: str
     title: str
-    source: str
+    source: Source
     date: str | None
     sha256: str
     chunks: int
@@ -152,14 +153,25 @@ class DocumentList(BaseModel):
     documents: list[DocumentOut]
 
 
+class LineReportOut(BaseModel):
+    """What happened to one line of an uploaded .jsonl file."""
+
+    line: int
+    status: str = Field(description="indexed or failed.")
+    id: str | None = None
+    reason: str | None = None
+
+
 class FileReportOut(BaseModel):
     """What happened to one uploaded file."""
 
     filename: str
-    saved_as: str | None
+    saved_as: str | None = Field(description="Its name under the upload area: the sanitized name, plus "
+                                 "a short hash of the name as sent when sanitizing changed it.")
     status: str = Field(description="added, updated, unchanged or failed.")
     chunks: int = 0
     reason: str | None = None
+    lines: list[LineReportOut] | None = Field(None, description="One report per line (.jsonl files).")
 
 
 class UploadResponse(BaseModel):

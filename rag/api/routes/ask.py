@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from rag.api import sse
 from rag.api.deps import RuntimeDep
 from rag.api.models import AskRequest, AskResponse, Passage, SearchRequest, SearchResponse
+from rag.api.public import public_answer
 from rag.errors import RagError
 from rag.retrieve.retrievers import Filters
 from rag.types import Answer
@@ -41,7 +42,7 @@ def _answer_events(pieces: Iterator[str | Answer]) -> Iterator[str]:
     try:
         for piece in pieces:
             if isinstance(piece, Answer):
-                yield sse.event(piece.to_dict(), "answer")
+                yield sse.event(public_answer(piece), "answer")
             else:
                 yield sse.event({"text": piece}, "text")
     except RagError as exc:

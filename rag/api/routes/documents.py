@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, UploadFile
 
+from rag import uploads
 from rag.api.deps import RuntimeDep, require_write
 from rag.api.models import DocumentList, DocumentOut, UploadResponse
-from rag.uploads import check_upload, ingest
 
 router = APIRouter(prefix="/api", tags=["documents"])
 
@@ -22,23 +22,24 @@ def documents(runtime: RuntimeDep, collection: str | None = None) -> DocumentLis
 
 
 @router.post("/documents", response_model=UploadResponse, dependencies=[Depends(require_write)],
-             responses={413: {"description": "A file over the upload limit."},
-                        415: {"description": "A file type the loaders cannot read."}})
+             )
 def upload(files: Annotated[list[UploadFile], File(description="txt, md, html, pdf or jsonl files.")],
            runtime: RuntimeDep) -> UploadResponse:
-    """Upload files: each is saved under the data folder and indexed; one report per file."""
-    engine = runtime.engine()
-    for f in files:  # refuse the whole request before saving anything
-        check_upload(f.filename or "", f.size, engine.settings.max_upload_bytes)
-    reports = ingest(engine, [(f.filename or "upload", f.file) for f in files])
+    """Upload files: each is saved under the data folder and indexed on its own, with its own report.
+
+    200 when any file landed (the others' reports say why not); a 4xx only when none did.
+    """
+    reports = uploads.ingest(runtime.engine(), [(f.filename or "upload", f.file) for f in files])
+    if not any(r.landed for r in reports):
+        raise uploads.refusal(reports)
     return UploadResponse(files=[r.to_dict() for r in reports])
 
 
-@router.delete("/documents/{doc_id}", response_model=DocumentOut, dependencies=[Depends(require_write)],
+@router.delete("/documents/{doc_id:path}", response_model=DocumentOut, dependencies=[Depends(require_write)],
                responses={404: {"description": "Unknown document id."}})
 def delete(doc_id: str, runtime: RuntimeDep, collection: str | None = None) -> DocumentOut:
-    """Remove a document and its passages from the index."""
-    return DocumentOut(**_public(asdict(runtime.engine(collection).delete_document(doc_id))))
+    """Remove a document and its passages from the index (and its uploaded file, if no other uses it)."""
+    return DocumentOut(**_public(asdict(uploads.delete(runtime.engine(collection), doc_id))))
 
 
 def _public(record: dict) -> dict:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rag.api import sse
 from rag.api.deps import RuntimeDep
+from rag.api.public import public_answer
 from rag.errors import InvalidRequest, RagError
 from rag.types import Answer
 
@@ -99,7 +100,7 @@ class _Reply:
         message = {"role": "assistant", "content": answer.answer}
         return {**self._head("chat.completion"), "answered": answer.answered, "notice": answer.notice,
                 "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                "citations": answer.to_dict()["citations"]}
+                "citations": public_answer(answer)["citations"]}
 
     def chunk(self, delta: dict, finish: str | None = None, **extra: object) -> str:
         """One chat.completion.chunk as an SSE message."""
@@ -113,7 +114,7 @@ class _Reply:
             for piece in pieces:
                 if isinstance(piece, Answer):
                     yield self.chunk({}, "stop", answered=piece.answered, notice=piece.notice,
-                                     citations=piece.to_dict()["citations"])
+                                     citations=public_answer(piece)["citations"])
                 else:
                     yield self.chunk({"content": piece})
         except RagError as exc:
