@@ -25,5 +25,6 @@ def days_between(earlier: str, later: str) -> int:
 
 
 def days_before(iso: str, days: int) -> str:
-    """The ISO date ``days`` days before ``iso``."""
-    return (date.fromisoformat(iso) - timedelta(days=days)).isoformat()
+    """The ISO date ``days`` days before ``iso`` (or the first day of year 1, when that comes first)."""
+    day = date.fromisoformat(iso)
+    return (day - timedelta(days=min(days, (day - date.min).days))).isoformat()

@@ -16,7 +16,13 @@ from rag.errors import CollectionNotFound, InvalidRequest
 from rag.ingest.indexer import ChunkingOptions, IndexReport, Progress, index_paths
 from rag.retrieve.retrievers import CollapsingRetriever, Filters, Retriever, make_retriever
 from rag.settings import Settings
-from rag.store.chroma import ChunkStore, DocumentRecord, collection_names, drop_collection
+from rag.store.chroma import (
+    ChunkStore,
+    DocumentRecord,
+    collection_names,
+    drop_collection,
+    validate_collection_name,
+)
 from rag.types import Answer, ScoredChunk
 
 MAX_K = 50
@@ -143,7 +149,7 @@ class Engine:
     def ask(self, question: str, history: list[tuple[str, str]] | None = None,
             k: int | None = None, filters: Filters = Filters()) -> Answer:
         """A cited answer to a question, using the conversation for follow-ups."""
-        question = self._check_text(question, "question")
+        question = self._check_input(question, history)
         if self.generator is not None:
             return next(p for p in self._generate(question, history, k, filters) if isinstance(p, Answer))
         query = standalone_query(question, history)
@@ -154,7 +160,7 @@ class Engine:
                    k: int | None = None, filters: Filters = Filters()) -> Iterator[str | Answer]:
         """The answer's text in pieces as it is produced, then the final Answer with citations."""
         if self.generator is not None:
-            yield from self._generate(self._check_text(question, "question"), history, k, filters)
+            yield from self._generate(self._check_input(question, history), history, k, filters)
             return
         answer = self.ask(question, history, k, filters)
         pieces = re.split(r"(?<=\]) ", answer.answer)  # one cited sentence at a time
@@ -188,6 +194,7 @@ class Engine:
         """An engine over another existing collection of the same store, sharing client and encoder."""
         if name == self.settings.collection:
             return self
+        validate_collection_name(name)  # before anything is cached for it
         if name not in {c.name for c in self._open_client().list_collections()}:
             raise CollectionNotFound(f"no collection named {name!r} in this index")
         other = Engine(replace(self.settings, collection=name), self.embedder)
@@ -224,6 +231,15 @@ class Engine:
             raise InvalidRequest(f"the {what} is {len(text)} characters long; the limit is "
                                  f"{self.settings.max_question_chars}")
         return text
+
+    def _check_input(self, question: str, history: list[tuple[str, str]] | None) -> str:
+        """The checked question, when it and the conversation so far fit RAG_MAX_INPUT_CHARS together."""
+        question = self._check_text(question, "question")
+        total = len(question) + sum(len(q) + len(a) for q, a in history or ())
+        if total > self.settings.max_input_chars:
+            raise InvalidRequest(f"the question and its history are {total} characters long; the limit is "
+                                 f"{self.settings.max_input_chars} (RAG_MAX_INPUT_CHARS)")
+        return question
 
     def _check_k(self, k: int | None) -> int:
         """k within 1..MAX_K (the default when None)."""

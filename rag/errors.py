@@ -63,3 +63,7 @@ class LLMUnavailable(RagError):
 
 class DocumentConflict(RagError):
     """An upload whose document id already belongs to a document from another file."""
+
+
+class StoreUnavailable(RagError):
+    """The Chroma server cannot be reached right now."""

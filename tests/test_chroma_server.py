@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from procs import make_corpus, run, start
+from servers import CHROMA, start_chroma
 
 from rag.answer.local_llm import free_port
 from rag.engine import Engine
 from rag.ingest.loaders import load_paths
 from rag.settings import Settings
-
-CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-
 
 
 @pytest.fixture
@@ -28,20 +20,8 @@ def chroma_url(tmp_path):
     if CHROMA is None:
         pytest.skip("the chroma command is not installed")
     port = free_port()
-    server = subprocess.Popen([CHROMA, "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise
-            time.sleep(0.2)
-    yield url
+    server = start_chroma(tmp_path / "chroma", port)
+    yield f"http://127.0.0.1:{port}"
     server.terminate()
     server.wait(timeout=30)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -17,14 +18,16 @@ from rag.errors import (
     IndexMismatch,
     NotReady,
     RagError,
+    StoreUnavailable,
     UnsupportedFile,
     UploadTooLarge,
 )
+from rag.store.chroma_client import unreachable
 
 STATUS = [
     ((CitationNotFound, DocumentNotFound, CollectionNotFound), 404),
     ((UnsupportedFile,), 415),
-    ((NotReady, IndexLocked, IndexMismatch, IndexDamaged), 503),
+    ((NotReady, IndexLocked, IndexMismatch, IndexDamaged, StoreUnavailable), 503),
     ((UploadTooLarge,), 413),
     ((DocumentConflict,), 409),
 ]
@@ -68,6 +71,11 @@ def _describe(error: dict) -> str:
     return f"{where}: {error.get('msg')}" if where else str(error.get("msg"))
 
 
+def chroma_gone(request: Request, exc: Exception) -> JSONResponse:
+    """The Chroma server stopped answering: 503 with its address, and the server recovers by itself."""
+    return rag_error(request, unreachable(request.app.state.runtime.settings.chroma_url, exc))
+
+
 def internal_error(request: Request, _: Exception) -> JSONResponse:
     """An unexpected failure, answered without its trace (the server logs it)."""
     return reply(request, "internal error; the server log has the details", 500)
@@ -78,4 +86,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RagError, rag_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, bad_request)
+    app.add_exception_handler(httpx.TransportError, chroma_gone)
     app.add_exception_handler(Exception, internal_error)

@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.api.public import Source
+from rag.api.public import Source, Text
 from rag.engine import MAX_K
 
 QUESTION = "How many Indian troops died in the Pathankot attack?"
@@ -27,13 +27,13 @@ class AskRequest(BaseModel):
         {"question": QUESTION, "k": 3, "stream": True, "since": "2020-01-01"},
     ]})
 
-    question: str = Field(min_length=1, description="The question (at most RAG_MAX_QUESTION_CHARS, "
+    question: Text = Field(min_length=1, description="The question (at most RAG_MAX_QUESTION_CHARS, "
                           "2000 by default).", examples=[QUESTION])
-    history: list[tuple[str, str]] = Field(default_factory=list, max_length=50,
+    history: list[tuple[Text, Text]] = Field(default_factory=list, max_length=50,
                                            description="Earlier turns as [user, assistant] pairs, oldest "
                                            "first.")
     k: int | None = Field(None, ge=1, le=MAX_K, description="Passages to retrieve (default 5).")
-    collection: str | None = Field(None, description="Another collection of this index.")
+    collection: Text | None = Field(None, description="Another collection of this index.")
     since: dt.date | None = Field(None, description="Only passages dated on or after this day.")
     until: dt.date | None = Field(None, description="Only passages dated on or before this day.")
     as_of: dt.date | None = Field(None, description=AS_OF)
@@ -83,9 +83,9 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"query": "Pathankot attack", "k": 3}]})
 
-    query: str = Field(min_length=1, examples=["Pathankot attack"])
+    query: Text = Field(min_length=1, examples=["Pathankot attack"])
     k: int | None = Field(None, ge=1, le=MAX_K, description="Passages to return (default 5).")
-    collection: str | None = None
+    collection: Text | None = None
     since: dt.date | None = None
     until: dt.date | None = None
     as_of: dt.date | None = Field(None, description=AS_OF)
@@ -197,7 +197,8 @@ ERRORS = {code: {"model": ErrorOut, "description": text} for code, text in (
 class Health(BaseModel):
     """Whether the model and the store are loaded."""
 
-    status: str = Field(description="ready, loading or failed.")
+    status: str = Field(description="ready, loading, failed, or unavailable (the index or the Chroma "
+                        "server cannot be used right now; detail says why).")
     detail: str | None = None
     collection: str | None = None
     chunks: int | None = None

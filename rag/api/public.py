@@ -33,4 +33,15 @@ def public_answer(answer: Answer) -> dict:
     return body
 
 
+def whole_text(text: str) -> str:
+    """Text that UTF-8 can carry: a lone surrogate (half of an emoji's escape) is refused with a 422."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"holds a lone surrogate ({text[exc.start]!r}) at character {exc.start}; "
+                         "send whole characters") from None
+    return text
+
+
 Source = Annotated[str, AfterValidator(public_source)]
+Text = Annotated[str, AfterValidator(whole_text)]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlparse
 
-from rag.errors import RagError
+from rag.errors import StoreUnavailable
 from rag.store.lock import FolderLock
+
+CONNECT_TIMEOUT = 2.0  # seconds to reach the Chroma server before a request is answered with 503
 
 
 def open_client(index_dir: Path, chroma_url: str | None):
@@ -20,9 +22,10 @@ def open_client(index_dir: Path, chroma_url: str | None):
         try:
             client = chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
                                          ssl=url.scheme == "https", settings=chroma_settings)
+            _bound_connect_time(client)
             client.heartbeat()
         except Exception as exc:  # chromadb raises bare Exceptions for connection failures
-            raise RagError(f"cannot reach the Chroma server at {chroma_url}: {exc}") from exc
+            raise unreachable(chroma_url, exc) from exc
         return client, None
     lock = FolderLock(index_dir)
     lock.acquire()
@@ -31,3 +34,17 @@ def open_client(index_dir: Path, chroma_url: str | None):
     except Exception:
         lock.release()
         raise
+
+
+def unreachable(chroma_url: str | None, exc: Exception) -> StoreUnavailable:
+    """The one-line error for a Chroma server that does not answer."""
+    return StoreUnavailable(f"cannot reach the Chroma server at {chroma_url}: {exc or type(exc).__name__}")
+
+
+def _bound_connect_time(client) -> None:
+    """Chroma's HTTP session waits forever by default; a server that is gone must fail within seconds."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if session is not None:
+        session.timeout = httpx.Timeout(60.0, connect=CONNECT_TIMEOUT)

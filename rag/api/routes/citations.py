@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from rag.api.deps import RuntimeDep
-from rag.api.models import CitationLookupOut
+from rag.api.models import CitationLookupOut, ErrorOut
 
 router = APIRouter(prefix="/api", tags=["citations"])
 
 
 @router.get("/citations/{citation_id}", response_model=CitationLookupOut,
-            responses={404: {"description": "Unknown or stale citation id."}})
+            responses={404: {"model": ErrorOut, "description": "Unknown or stale citation id."}})
 def citation(citation_id: str, runtime: RuntimeDep, collection: str | None = None) -> dict:
     """The cited passage in its document: title, source, date, offsets and the surrounding text."""
     return runtime.engine(collection).lookup(citation_id).to_dict()

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, UploadFile
 
 from rag import uploads
 from rag.api.deps import RuntimeDep, require_write
-from rag.api.models import DocumentList, DocumentOut, UploadResponse
+from rag.api.models import DocumentList, DocumentOut, ErrorOut, UploadResponse
 
 router = APIRouter(prefix="/api", tags=["documents"])
 
@@ -21,8 +21,7 @@ def documents(runtime: RuntimeDep, collection: str | None = None) -> DocumentLis
     return DocumentList(documents=[DocumentOut(**_public(asdict(r))) for r in records])
 
 
-@router.post("/documents", response_model=UploadResponse, dependencies=[Depends(require_write)],
-             )
+@router.post("/documents", response_model=UploadResponse, dependencies=[Depends(require_write)])
 def upload(files: Annotated[list[UploadFile], File(description="txt, md, html, pdf or jsonl files.")],
            runtime: RuntimeDep) -> UploadResponse:
     """Upload files: each is saved under the data folder and indexed on its own, with its own report.
@@ -36,7 +35,7 @@ def upload(files: Annotated[list[UploadFile], File(description="txt, md, html, p
 
 
 @router.delete("/documents/{doc_id:path}", response_model=DocumentOut, dependencies=[Depends(require_write)],
-               responses={404: {"description": "Unknown document id."}})
+               responses={404: {"model": ErrorOut, "description": "Unknown document id."}})
 def delete(doc_id: str, runtime: RuntimeDep, collection: str | None = None) -> DocumentOut:
     """Remove a document and its passages from the index (and its uploaded file, if no other uses it)."""
     return DocumentOut(**_public(asdict(uploads.delete(runtime.engine(collection), doc_id))))

@@ -7,14 +7,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from itertools import chain
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.api import sse
 from rag.api.deps import RuntimeDep
-from rag.api.public import public_answer
+from rag.api.public import Text, public_answer
 from rag.errors import InvalidRequest, RagError
 from rag.types import Answer
 
@@ -23,18 +23,27 @@ log = logging.getLogger("rag.serve")
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
 
+class ContentPart(BaseModel):
+    """One OpenAI content part; only ``text`` parts are read."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: Text | None = None
+
+
 class ChatMessage(BaseModel):
     """One message; content as a string or OpenAI content parts."""
 
     model_config = ConfigDict(extra="allow")
 
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[dict[str, Any]] | None = None
+    content: Text | list[ContentPart] | None = None
 
     def text(self) -> str:
         """The message's text, joining text parts."""
         if isinstance(self.content, list):
-            return " ".join(p.get("text", "") for p in self.content if p.get("type") == "text")
+            return " ".join(p.text or "" for p in self.content if p.type == "text")
         return self.content or ""
 
 
