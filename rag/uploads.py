@@ -8,16 +8,27 @@ names, a file that fails to load leaves the previous version and its file as the
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import os
 import re
 import unicodedata
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from rag.engine import Engine
-from rag.errors import DocumentConflict, RagError, UnsupportedFile, UploadRejected, UploadTooLarge
+from rag.errors import (
+    DocumentConflict,
+    DocumentNotFound,
+    RagError,
+    UnsupportedFile,
+    UploadRejected,
+    UploadTooLarge,
+)
 from rag.ingest.loaders import SUPPORTED_SUFFIXES, LoadReport, file_document_id, load_paths
 from rag.store.chroma import DocumentRecord
 
@@ -25,6 +36,9 @@ UPLOADS = "uploads"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME = 120
 _COPY_BLOCK = 1 << 20
+_PARTIAL = re.compile(r"^\.[0-9a-f]{32}\.")  # a copy being received: .UUID.NAME
+_INTENT = ".intent-"  # .intent-UUID.json: a write under way, finished on the next open if cut short
+log = logging.getLogger("rag.serve")
 
 
 @dataclass(frozen=True)
@@ -159,8 +173,9 @@ def _land(engine: Engine, filename: str, partial: Path, target: Path) -> FileRep
     if not good:
         return _failed(filename, loaded.failures, lines)
     target.parent.mkdir(exist_ok=True)
-    os.replace(partial, target)
-    report = engine.index([target])
+    with _intent(uploads_folder(engine), op="index", file=str(target)):
+        os.replace(partial, target)
+        report = engine.index([target])
     status = "added" if report.added else "updated" if report.updated else "unchanged"
     problems = [reason for _, reason in report.failed] if lines is None else []
     saved_as = str(target.relative_to(uploads_folder(engine)))
@@ -232,14 +247,61 @@ def public_file(file: str, engine: Engine) -> str:
 
 def delete(engine: Engine, doc_id: str) -> DocumentRecord:
     """Remove a document; an uploaded file no other document comes from is removed with it."""
+    folder = uploads_folder(engine)
     with engine.write_lock:
-        record = engine.delete_document(doc_id)
-        stored, folder = Path(record.file or "."), uploads_folder(engine)
-        if stored.is_relative_to(folder) and not _still_used(engine, record.file):
-            stored.unlink(missing_ok=True)
-            if stored.parent != folder and not any(stored.parent.iterdir()):
-                stored.parent.rmdir()
+        record = engine.store.record(doc_id)
+        with _intent(folder, op="delete", id=doc_id, file=record.file):
+            _delete(engine, folder, doc_id, record.file)
         return record
+
+
+def _delete(engine: Engine, folder: Path, doc_id: str, file: str) -> None:
+    """Remove a document (if still there), then its stored file when no other document uses it."""
+    with suppress(DocumentNotFound):
+        engine.delete_document(doc_id)
+    stored = Path(file or ".")
+    if stored.is_relative_to(folder) and not _still_used(engine, file):
+        stored.unlink(missing_ok=True)
+        if stored.parent != folder and not any(stored.parent.iterdir()):
+            stored.parent.rmdir()
+
+
+@contextmanager
+def _intent(folder: Path, **op: str) -> Iterator[None]:
+    """Note a write before it starts and forget it once done; ``recover`` finishes a noted one."""
+    note = folder / f"{_INTENT}{uuid.uuid4().hex}.json"
+    note.write_text(json.dumps(op), encoding="utf-8")
+    yield
+    note.unlink()
+
+
+def recover(engine: Engine) -> int:
+    """On open, as the only writer: repair the store, then finish the uploads and deletes a kill cut short.
+
+    An interrupted upload is indexed again from its stored file (the new version when it was already
+    in place, else the old one); an interrupted delete is carried through. Returns the writes finished.
+    """
+    folder = uploads_folder(engine)
+    with engine.write_lock:
+        repaired = engine.store.repair()
+        for leftover in folder.glob(".*"):
+            if _PARTIAL.match(leftover.name):
+                leftover.unlink(missing_ok=True)
+        notes = sorted(folder.glob(f"{_INTENT}*.json"))
+        for note in notes:
+            _finish(engine, folder, json.loads(note.read_text(encoding="utf-8")))
+            note.unlink()
+        if repaired or notes:
+            engine.lexical.sync()
+    return repaired + len(notes)
+
+
+def _finish(engine: Engine, folder: Path, op: dict) -> None:
+    """Carry one noted write through."""
+    if op["op"] == "delete":
+        _delete(engine, folder, op["id"], op["file"])
+    elif Path(op["file"]).exists():
+        engine.index([Path(op["file"])])
 
 
 def _still_used(engine: Engine, file: str) -> bool:

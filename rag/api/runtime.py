@@ -9,6 +9,7 @@ from collections.abc import Callable
 from rag.engine import Engine
 from rag.errors import NotReady, RagError
 from rag.settings import Settings
+from rag.uploads import recover
 
 log = logging.getLogger("rag.serve")
 
@@ -42,6 +43,8 @@ class Runtime:
             engine = self._engine or Engine(self.settings)
             self._engine = engine
             log.info("collection %r: %d chunks", engine.settings.collection, engine.store.count())
+            if finished := recover(engine):
+                log.info("finished or rolled back %d writes that were cut short", finished)
             engine.embedder.embed(["warm up"])
             seeded = engine.ensure_index()
             if seeded is not None:
