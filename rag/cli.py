@@ -88,15 +88,23 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--prune", is_flag=True, help="Remove indexed documents whose files are gone.")
 @click.option("--rebuild", is_flag=True, help="Drop the collection and index from scratch.")
+@click.option("--repair", is_flag=True, help="Rebuild a damaged collection's vectors from the texts its "
+                                             "database keeps (no PATH needed).")
 @store_options
-def index(paths, prune, rebuild, index_dir, collection, chroma_url) -> None:
+def index(paths, prune, rebuild, repair, index_dir, collection, chroma_url) -> None:
     """Chunk and embed files and folders (txt, md, html, pdf, jsonl) into the index."""
     from rag.progress import ProgressBar
 
     engine = make_engine(index_dir, collection, chroma_url)
+    if repair:
+        click.echo(f"repaired: {engine.repair()} chunks embedded again from the stored texts")
+        if not paths:
+            return
+    if not paths:
+        raise click.UsageError("give at least one PATH (or --repair)")
     with ProgressBar("embedding") as bar:
         report = engine.index(list(paths), prune=prune, rebuild=rebuild, progress=bar.update)
     for name, reason in report.failed:

@@ -16,6 +16,7 @@ from rag.errors import CollectionNotFound, InvalidRequest
 from rag.ingest.indexer import ChunkingOptions, IndexReport, Progress, index_paths
 from rag.retrieve.retrievers import CollapsingRetriever, Filters, Retriever, make_retriever
 from rag.settings import Settings
+from rag.store import integrity
 from rag.store.chroma import (
     ChunkStore,
     DocumentRecord,
@@ -23,6 +24,8 @@ from rag.store.chroma import (
     drop_collection,
     validate_collection_name,
 )
+from rag.store.chroma_client import open_client
+from rag.store.lock import FolderLock
 from rag.types import Answer, ScoredChunk
 
 MAX_K = 50
@@ -128,12 +131,44 @@ class Engine:
             report = index_paths(list(paths), self.store, self.embedder, options, prune, progress,
                                  self.settings.max_file_bytes, self.settings.index_batch)
             self.lexical.sync()  # keep BM25 in step with what the store now holds
+            self._remember()
             return report
 
     def _drop_collection(self) -> None:
         """Delete the collection whatever it holds, even one built with another model."""
         drop_collection(self._open_client(), self.settings.collection)
         self._store = self._lexical = None
+        if not self.settings.chroma_url:
+            integrity.forget(self.settings.index_dir, self.settings.collection)
+
+    def _remember(self) -> None:
+        """Note in the index folder's manifest what this collection now holds (embedded indexes)."""
+        if not self.settings.chroma_url:
+            integrity.remember(self.settings.index_dir, {
+                self.settings.collection: (self.store.docs.count(), self.store.count())})
+
+    def repair(self, progress: Progress | None = None) -> int:
+        """Rebuild the collection's vectors from the chunk texts and records its database keeps."""
+        from rag.ingest.indexer import embedding_text
+        from rag.store.repair import drop_vector_segment, read_back, rewrite
+
+        with self.write_lock:
+            self.close()
+            if not self.settings.chroma_url:
+                self._lock = FolderLock(self.settings.index_dir)
+                self._lock.acquire()
+                drop_vector_segment(self.settings.index_dir, self.settings.collection)
+                self._lock.release()
+            self._client, self._lock = open_client(self.settings.index_dir, self.settings.chroma_url,
+                                                   check=False)
+            chunks, records = read_back(self.store)
+            self._drop_collection()
+            title = self.settings.title_in_chunk
+            written = rewrite(self.store, chunks, records,
+                              lambda batch: self.embedder.embed([embedding_text(c, title) for c in batch]))
+            self.lexical.sync()
+            self._remember()
+            return written
 
     def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
         """Index the bundled seeds when the collection is empty; None when nothing was needed."""
@@ -188,6 +223,7 @@ class Engine:
         with self.write_lock:
             record = self.store.record(doc_id)
             self.store.remove([doc_id])
+            self._remember()
             return record
 
     def for_collection(self, name: str) -> Engine:
@@ -208,8 +244,6 @@ class Engine:
 
     def _open_client(self):
         """The Chroma client, opened (and the folder locked) once."""
-        from rag.store.chroma_client import open_client
-
         if self._client is None:
             self._client, self._lock = open_client(self.settings.index_dir, self.settings.chroma_url)
         return self._client

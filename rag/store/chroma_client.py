@@ -5,14 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlparse
 
-from rag.errors import StoreUnavailable
+from rag.errors import IndexDamaged, RagError, StoreUnavailable
+from rag.store.integrity import check_before_open, first_line, repair_hint
 from rag.store.lock import FolderLock
 
 CONNECT_TIMEOUT = 2.0  # seconds to reach the Chroma server before a request is answered with 503
 
 
-def open_client(index_dir: Path, chroma_url: str | None):
-    """A Chroma client and the lock that guards it (None for a server, which guards itself)."""
+def open_client(index_dir: Path, chroma_url: str | None, check: bool = True):
+    """A Chroma client and the lock that guards it (None for a server, which guards itself).
+
+    An embedded folder is checked first (``rag.store.integrity``) unless ``check`` is False (repair).
+    """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -30,10 +34,16 @@ def open_client(index_dir: Path, chroma_url: str | None):
     lock = FolderLock(index_dir)
     lock.acquire()
     try:
+        if check:
+            check_before_open(index_dir)
         return chromadb.PersistentClient(path=str(index_dir), settings=chroma_settings), lock
-    except Exception:
+    except RagError:
         lock.release()
         raise
+    except Exception as exc:  # Chroma's own errors on a folder it cannot read
+        lock.release()
+        raise IndexDamaged(f"the index in {index_dir} cannot be opened ({first_line(exc)}); "
+                           f"{repair_hint(index_dir)}") from exc
 
 
 def unreachable(chroma_url: str | None, exc: Exception) -> StoreUnavailable:
