@@ -28,3 +28,8 @@ def days_before(iso: str, days: int) -> str:
     """The ISO date ``days`` days before ``iso`` (or the first day of year 1, when that comes first)."""
     day = date.fromisoformat(iso)
     return (day - timedelta(days=min(days, (day - date.min).days))).isoformat()
+
+
+def date_number(date: str | None) -> int:
+    """2020-09-12 -> 20200912 (0 for none): dates compared as numbers, as stores filter them."""
+    return int(date.replace("-", "")) if date else 0

@@ -30,7 +30,7 @@ from rag.errors import (
     UploadTooLarge,
 )
 from rag.ingest.loaders import SUPPORTED_SUFFIXES, LoadReport, file_document_id, load_paths
-from rag.store.chroma import DocumentRecord
+from rag.store import DocumentRecord
 
 UPLOADS = "uploads"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

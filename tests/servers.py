@@ -92,21 +92,3 @@ def running_server(tmp: Path, *args: str, **env: str) -> Iterator[Server]:
     finally:
         stop(proc)
 
-
-CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-
-
-def start_chroma(folder: Path, port: int) -> subprocess.Popen:
-    """A real ``chroma run`` on 127.0.0.1:port over ``folder``, once it answers its heartbeat."""
-    command = [CHROMA, "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2).raise_for_status()
-            return server
-        except httpx.HTTPError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise
-            time.sleep(0.2)

@@ -8,7 +8,8 @@ import time
 
 import httpx
 import pytest
-from servers import CHROMA, running_server, start_chroma, stop
+from procs import CHROMA, start_chroma
+from servers import running_server, stop
 
 from rag.answer.local_llm import free_port
 

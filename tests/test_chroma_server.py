@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from procs import make_corpus, run, start
-from servers import CHROMA, start_chroma
+from procs import chroma_server, make_corpus, run, start
 
-from rag.answer.local_llm import free_port
 from rag.engine import Engine
 from rag.ingest.loaders import load_paths
 from rag.settings import Settings
@@ -16,14 +14,9 @@ from rag.settings import Settings
 
 @pytest.fixture
 def chroma_url(tmp_path):
-    """A real ``chroma run`` on 127.0.0.1, stopped after the test."""
-    if CHROMA is None:
-        pytest.skip("the chroma command is not installed")
-    port = free_port()
-    server = start_chroma(tmp_path / "chroma", port)
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(timeout=30)
+    """A real ``chroma run`` of this test's own, stopped after it."""
+    with chroma_server(tmp_path / "chroma") as url:
+        yield url
 
 
 def test_two_indexers_fill_one_server_while_a_third_process_answers(tmp_path, chroma_url, embedder):
@@ -31,7 +24,7 @@ def test_two_indexers_fill_one_server_while_a_third_process_answers(tmp_path, ch
     make_corpus(only_a, 25, seed=1)
     make_corpus(only_b, 25, seed=2)
     make_corpus(shared, 25, seed=3)  # both indexers race on these very documents
-    url = ["--chroma-url", chroma_url]
+    url = ["--store", chroma_url]
     indexers = [start("index", only_a, shared, *url, RAG_INDEX_BATCH="8"),
                 start("index", shared, only_b, *url, RAG_INDEX_BATCH="8")]
     answered_during = 0
@@ -45,7 +38,7 @@ def test_two_indexers_fill_one_server_while_a_third_process_answers(tmp_path, ch
 
     answer = json.loads(run("ask", "Which report covers the harbour?", "--json", *url).stdout)
     assert answer["answered"] and answer["citations"]
-    engine = Engine(Settings.load(environ={}, chroma_url=chroma_url), embedder=embedder)
+    engine = Engine(Settings.load(environ={}, store=chroma_url), embedder=embedder)
     store = engine.store
     store.check()
     docs = load_paths([only_a, only_b, shared]).documents

@@ -22,7 +22,7 @@ from rag.errors import (
     UnsupportedFile,
     UploadTooLarge,
 )
-from rag.store.chroma_client import unreachable
+from rag.store.chroma import unreachable
 
 STATUS = [
     ((CitationNotFound, DocumentNotFound, CollectionNotFound), 404),
@@ -73,7 +73,7 @@ def _describe(error: dict) -> str:
 
 def chroma_gone(request: Request, exc: Exception) -> JSONResponse:
     """The Chroma server stopped answering: 503 with its address, and the server recovers by itself."""
-    return rag_error(request, unreachable(request.app.state.runtime.settings.chroma_url, exc))
+    return rag_error(request, unreachable(request.app.state.runtime.settings.store, exc))
 
 
 def internal_error(request: Request, _: Exception) -> JSONResponse:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -125,3 +126,11 @@ def vector_segment_folders(index_dir: Path, collection: str) -> list[Path]:
         raise IndexDamaged(f"the index database {database} cannot be read ({exc}); rebuild it with "
                            f"`rag index --rebuild --index {index_dir} PATH`") from None
     return [index_dir / row[0] for row in rows if (index_dir / row[0]).is_dir()]
+
+
+def drop_vector_segment(index_dir: Path, collection: str) -> int:
+    """Remove a collection's vector-segment folders (derived data: rebuilt from the texts); how many."""
+    folders = vector_segment_folders(index_dir, collection)
+    for folder in folders:
+        shutil.rmtree(folder)
+    return len(folders)

@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
-from rag.store.chroma import ChunkStore, DocumentRecord
-from rag.store.integrity import vector_segment_folders
+from rag.store.base import DocumentRecord, Store
 from rag.types import Chunk, Document
 
 _BATCH = 1024
 
 
-def drop_vector_segment(index_dir: Path, collection: str) -> int:
-    """Remove a collection's vector-segment folders (derived data: rebuilt from the texts); how many."""
-    folders = vector_segment_folders(index_dir, collection)
-    for folder in folders:
-        shutil.rmtree(folder)
-    return len(folders)
-
-
-def read_back(store: ChunkStore) -> tuple[list[Chunk], list[DocumentRecord]]:
+def read_back(store: Store) -> tuple[list[Chunk], list[DocumentRecord]]:
     """Every chunk (text and offsets) and every complete record the database holds."""
     return list(store.all_chunks()), list(store.records().values())
 
 
-def rewrite(store: ChunkStore, chunks: list[Chunk], records: list[DocumentRecord],
+def rewrite(store: Store, chunks: list[Chunk], records: list[DocumentRecord],
             embed: Callable[[list[Chunk]], np.ndarray]) -> int:
     """Write chunks with fresh vectors, and their records; returns the chunks written."""
     by_doc: dict[str, list[Chunk]] = {}

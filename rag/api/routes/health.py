@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from rag.api.deps import RuntimeDep
 from rag.api.models import Health
-from rag.store.chroma_client import unreachable
+from rag.store.chroma import unreachable
 
 router = APIRouter(tags=["health"])
 
@@ -25,6 +25,6 @@ def healthz(runtime: RuntimeDep):
     try:
         chunks = engine.store.count()
     except httpx.TransportError as exc:
-        reason = str(unreachable(runtime.settings.chroma_url, exc))
+        reason = str(unreachable(runtime.settings.store, exc))
         return JSONResponse(Health(status="unavailable", detail=reason).model_dump(), status_code=503)
     return Health(status="ready", collection=engine.settings.collection, chunks=chunks)
