@@ -38,7 +38,7 @@ def serve_env(tmp: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180,
+def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 600,
                headers: dict | None = None) -> None:
     """Poll /healthz until 200; fail with the log when the server exits or never gets ready."""
     deadline = time.monotonic() + timeout

@@ -57,8 +57,10 @@ class LexicalIndex:
 
     def search(self, query: str, k: int, filters: Filters = Filters()) -> list[ScoredChunk]:
         """The k chunks with the highest BM25 score (zero scores left out), best first."""
-        if self._loaded is None or self._stale():
+        if self._loaded is None:
             self.sync()
+        elif self._stale():
+            self._refresh_soon()
         loaded = self._loaded
         tokens = tokenize([query])
         if not loaded.ids or not tokens[0]:
@@ -71,6 +73,16 @@ class LexicalIndex:
             return []
         chunks = {c.id: c for c in self.store.get_chunks([cid for cid, _ in ranked])}
         return [ScoredChunk(chunks[cid], lexical=s) for cid, s in ranked if cid in chunks]
+
+    def _refresh_soon(self) -> None:
+        """Rebuild in the background and answer from the index as it is meanwhile.
+
+        While an upload writes batch after batch, every count moves; rebuilding inside the query
+        made a question wait for BM25 over the whole collection again and again (22 s during a
+        20 MB upload). The writer syncs when it is done, so its documents are searchable then.
+        """
+        if not self._lock.locked():
+            threading.Thread(target=self.sync, name="rag-bm25-refresh", daemon=True).start()
 
     def _stale(self) -> bool:
         """Cheap check on every query: the chunk count moved (another writer, or a delete)."""
