@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import SEEDS
+from procs import stop
 
 from rag.answer.local_llm import free_port
 from rag.settings import PROJECT_ROOT
@@ -68,12 +69,7 @@ def server(tmp_path_factory):
         wait_ready(url, proc, log)
         yield Server(url, log, began, time.monotonic() - began)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def test_serve_indexes_the_seeds_when_empty_and_says_so(server):

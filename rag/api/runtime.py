@@ -24,6 +24,8 @@ class Runtime:
         self._collections: dict[str, Engine] = {}
         self.error: str | None = None
         self.on_failure: Callable[[], None] | None = None  # called when loading fails
+        self.on_ready: Callable[[], None] | None = None  # called once the engine answers
+        self.on_close: Callable[[], None] | None = None  # called when the server shuts down
 
     @property
     def ready(self) -> bool:
@@ -48,6 +50,8 @@ class Runtime:
                 log.info("the index was empty: indexed %s first (%s)", engine.settings.seeds_dir,
                          seeded.summary())
             self._ready.set()
+            if self.on_ready:
+                self.on_ready()
             log.info("ready")
         except RagError as exc:
             self._fail(str(exc))
@@ -76,5 +80,7 @@ class Runtime:
 
     def close(self) -> None:
         """Release the index folder when this runtime opened it."""
+        if self.on_close:
+            self.on_close()
         if self._owns_engine and self._engine is not None:
             self._engine.close()
