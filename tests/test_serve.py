@@ -106,6 +106,7 @@ def test_the_openai_client_gets_an_answer_with_citations(server):
     assert "seven" in content and "[1]" in content
     citations = completion.model_extra["citations"]
     assert citations[0]["n"] == 1 and "seven" in citations[0]["quote"]
+    assert completion.usage.completion_tokens == len(content.split()) and completion.usage.total_tokens > 9
 
 
 def test_the_openai_client_streams_and_the_last_chunk_has_the_citations(server):
