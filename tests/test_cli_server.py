@@ -76,6 +76,7 @@ def test_index_uploads_files_and_exits_1_when_one_fails(served, tmp_path):
     assert "Lighthouse log" in rag(served, "documents").stdout
     answer = json.loads(rag(served, "ask", "--json", "How many ships did the keeper count?").stdout)
     assert answer["citations"][0]["quote"] == "The keeper counted   forty-two   ships in March."
+    assert "The keeper counted forty-two ships in March. [1]" in answer["answer"]
     refused = rag(served, "index", str(folder), "--rebuild")
     assert refused.returncode == 1 and "--rebuild cannot be chosen through a rag server" in refused.stderr
 

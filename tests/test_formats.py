@@ -90,6 +90,7 @@ def test_quotes_from_markdown_hold_no_markup_and_point_into_the_file(tmp_path, e
                      "Where did the silt from the harbour go?", "When does work on Basin 4 start?"):
         answer = engine.ask(question)
         assert answer.answered, question
+        assert "  " not in answer.answer  # blanked markup is not shown as gaps
         quotes += answer.citations
     for c in quotes:
         assert not MARKUP.search(c.quote), c.quote
