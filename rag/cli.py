@@ -191,7 +191,7 @@ def index(paths, prune, rebuild, where) -> None:
     client = through_server(where)
     if client is not None:
         refuse_local_choices("prune", "rebuild")
-        failed, summary = upload_paths(client, list(paths), where.collection)
+        failed, summary = client.index(list(paths), where.collection)
     else:
         failed, summary = index_here(where, list(paths), prune, rebuild)
     for name, reason in failed:
@@ -209,28 +209,6 @@ def index_here(where: Where, paths: list[Path], prune: bool, rebuild: bool) -> t
     with ProgressBar("embedding") as bar:
         report = engine.index(paths, prune=prune, rebuild=rebuild, progress=bar.update)
     return report.failed, report.summary()
-
-
-def upload_paths(client, paths: list[Path], collection: str | None) -> tuple[list, str]:
-    """Upload every file under the paths to the server, one at a time: the failed files and a summary."""
-    from collections import Counter
-
-    from rag.ingest.loaders import iter_files
-
-    counts: Counter[str] = Counter()
-    failed: list[tuple[str, str]] = []
-    for path in iter_files(paths):
-        reports = client.upload(path, collection) if path.is_file() else [
-            {"status": "failed", "reason": "no such file or folder" if not path.exists()
-             else "not a regular file (a fifo, socket or broken link?)"}]
-        for report in reports:
-            counts[report["status"]] += 1
-            counts["chunks"] += report.get("chunks") or 0
-            if report["status"] == "failed":
-                failed.append((str(path), report.get("reason") or "failed"))
-    return failed, (f"uploaded: added {counts['added']}, updated {counts['updated']}, unchanged "
-                    f"{counts['unchanged']}, failed {len(failed)}; {counts['chunks']} chunks embedded by "
-                    "the server")
 
 
 @main.command()

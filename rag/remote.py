@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import mimetypes
 import uuid
+from collections import Counter
 from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode
@@ -43,14 +44,34 @@ class RemoteRag:
         """GET /api/documents: the indexed documents, newest first."""
         return self._call("GET", "/api/documents" + _query(collection=collection))["documents"]
 
-    def upload(self, path: Path, collection: str | None) -> list[dict]:
+    def index(self, paths: list[Path], collection: str | None) -> tuple[list[tuple[str, str]], str]:
+        """Upload every file under the paths, one at a time: the failed files and a summary line."""
+        from rag.ingest.loaders import iter_files
+
+        files = list(iter_files(paths))
+        counts: Counter[str] = Counter()
+        failed: list[tuple[str, str]] = []
+        for path, name in zip(files, upload_names(files)):
+            for report in self.upload(path, name, collection):
+                counts[report["status"]] += 1
+                counts["chunks"] += report.get("chunks") or 0
+                if report["status"] == "failed":
+                    failed.append((str(path), report.get("reason") or "failed"))
+        return failed, (f"uploaded: added {counts['added']}, updated {counts['updated']}, unchanged "
+                        f"{counts['unchanged']}, failed {len(failed)}; {counts['chunks']} chunks embedded "
+                        "by the server")
+
+    def upload(self, path: Path, name: str, collection: str | None) -> list[dict]:
         """POST /api/documents with one file: the server's report for it (also when it refused it)."""
-        body, content_type = _multipart("files", path)
+        if not path.is_file():
+            return [{"status": "failed", "reason": "no such file or folder" if not path.exists()
+                     else "not a regular file (a fifo, socket or broken link?)"}]
+        body, content_type = _multipart("files", path, name)
         try:
             return self._call("POST", "/api/documents" + _query(collection=collection), body,
                               content_type)["files"]
         except RemoteError as exc:
-            return exc.body.get("files") or [{"filename": path.name, "status": "failed", "reason": str(exc)}]
+            return exc.body.get("files") or [{"filename": name, "status": "failed", "reason": str(exc)}]
 
     def _call(self, method: str, path: str, payload: object = None,
               content_type: str = "application/json") -> dict:
@@ -99,12 +120,21 @@ def _query(**params: object) -> str:
     return "?" + urlencode(given) if given else ""
 
 
-def _multipart(field: str, path: Path) -> tuple[bytes, str]:
-    """A multipart/form-data body holding one file, and its content type."""
+def upload_names(files: list[Path]) -> list[str]:
+    """The name each file is uploaded under: its own, or with its folder's when another shares it.
+
+    The server keeps one copy per name, so two README.md of one run must not replace each other.
+    """
+    seen = Counter(path.name for path in files)
+    return [path.name if seen[path.name] == 1 else "-".join(path.resolve().parts[-2:]) for path in files]
+
+
+def _multipart(field: str, path: Path, name: str) -> tuple[bytes, str]:
+    """A multipart/form-data body holding one file under ``name``, and its content type."""
     boundary = uuid.uuid4().hex
-    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
     head = (f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
-            f'filename="{_header_safe(path.name)}"\r\ncontent-type: {kind}\r\n\r\n').encode()
+            f'filename="{_header_safe(name)}"\r\ncontent-type: {kind}\r\n\r\n').encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
     return head + path.read_bytes() + tail, f"multipart/form-data; boundary={boundary}"
 

@@ -68,12 +68,17 @@ def test_index_uploads_files_and_exits_1_when_one_fails(served, tmp_path):
     (folder / "lighthouse.md").write_text("---\ntitle: Lighthouse log\n---\n\nThe keeper counted "
                                           "**forty-two** ships in March.\n")
     (folder / "table.csv").write_text("a,b\n")
+    for part, text in (("north", "The north pier is closed for repairs."),
+                       ("south", "The south pier opens at dawn.")):
+        (folder / part).mkdir()
+        (folder / part / "notes.txt").write_text(text)  # one name twice: both must land
     done = rag(served, "index", str(folder))
     assert done.returncode == 1
     assert done.stderr.splitlines()[0] == note(served)
     assert f"skipped {folder / 'table.csv'}: " in done.stderr and "unsupported file type" in done.stderr
-    assert done.stdout.startswith("uploaded: added 1, updated 0, unchanged 0, failed 1;")
-    assert "Lighthouse log" in rag(served, "documents").stdout
+    assert done.stdout.startswith("uploaded: added 3, updated 0, unchanged 0, failed 1;")
+    listed = rag(served, "documents").stdout
+    assert "Lighthouse log" in listed and "north-notes.txt" in listed and "south-notes.txt" in listed
     answer = json.loads(rag(served, "ask", "--json", "How many ships did the keeper count?").stdout)
     assert answer["citations"][0]["quote"] == "The keeper counted   forty-two   ships in March."
     assert "The keeper counted forty-two ships in March. [1]" in answer["answer"]
