@@ -17,8 +17,9 @@ import click
 from click.core import ParameterSource
 
 from rag.errors import RagError
+from rag.serialize import passage_dict
 from rag.settings import Settings
-from rag.types import Answer
+from rag.types import Answer, Filters
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -43,12 +44,12 @@ class Where:
 
     index_dir: Path | None = None
     collection: str | None = None
-    chroma_url: str | None = None
+    store: str | None = None
     server: str | None = None
 
 
 def _where_options(envvar: bool, server: bool) -> list:
-    """The --index, --collection, --chroma-url (and --server) options; environment only on the group."""
+    """The --index, --collection, --store (and --server) options; environment only on the group."""
     def env(name: str) -> str | None:
         return name if envvar else None
 
@@ -57,8 +58,9 @@ def _where_options(envvar: bool, server: bool) -> list:
                      type=click.Path(file_okay=False, path_type=Path),
                      help="Index folder (default: ./index in the project; RAG_INDEX_DIR)."),
         click.option("--collection", envvar=env("RAG_COLLECTION"), help="Collection name (RAG_COLLECTION)."),
-        click.option("--chroma-url", envvar=env("RAG_CHROMA_URL"), help="Use a Chroma server "
-                     "(http://host:port) instead of a local folder (RAG_CHROMA_URL)."),
+        click.option("--store", "--chroma-url", "store", envvar=env("RAG_STORE"),
+                     help="Where chunks live: a Chroma server (http://host:port or chroma://host:port) "
+                          "instead of the index folder (RAG_STORE)."),
     ]
     if server:
         options.append(click.option("--server", metavar="URL", help="Go through the API of the rag serve "
@@ -70,10 +72,10 @@ def store_options(remote: bool = False):
     """The index options of a command, which may also come before it (``rag --index X ask``)."""
     def decorate(func):
         @functools.wraps(func)
-        def command(*args, index_dir=None, collection=None, chroma_url=None, server=None, **kwargs):
+        def command(*args, index_dir=None, collection=None, store=None, server=None, **kwargs):
             outer = click.get_current_context().find_object(Where) or Where()
             where = Where(index_dir or outer.index_dir, collection or outer.collection,
-                          chroma_url or outer.chroma_url, server or outer.server)
+                          store or outer.store, server or outer.server)
             return func(*args, where=where, **kwargs)
 
         return with_options(_where_options(envvar=False, server=remote))(command)
@@ -118,8 +120,8 @@ def local_settings(where: Where, **overrides: object) -> Settings:
     if where.server:
         raise RagError(f"rag {click.get_current_context().info_name} does not go through a rag server; "
                        "drop --server")
-    return Settings.load(index_dir=where.index_dir, collection=where.collection,
-                         chroma_url=where.chroma_url, **overrides)
+    return Settings.load(index_dir=where.index_dir, collection=where.collection, store=where.store,
+                         **overrides)
 
 
 def make_engine(where: Where, **overrides: object):
@@ -134,15 +136,17 @@ def make_engine(where: Where, **overrides: object):
 def through_server(where: Where):
     """A client of the rag server to go through (--server, or the one holding the index), else None."""
     from rag.remote import RemoteRag
+    from rag.store import embedded_folder
     from rag.store.address import running_server
 
-    settings = Settings.load(index_dir=where.index_dir)
+    settings = Settings.load(index_dir=where.index_dir, store=where.store)
+    folder = embedded_folder(settings.store or settings.index_dir)
     if where.server:
         url, why = where.server, "--server"
-    elif where.chroma_url or not (found := running_server(settings.index_dir)):
+    elif folder is None or not (found := running_server(folder)):
         return None
     else:
-        url, why = found[0], f"{settings.index_dir} is held by rag serve (pid {found[1]})"
+        url, why = found[0], f"{folder} is held by rag serve (pid {found[1]})"
     click.echo(f"rag: {why}: going through its API at {url}", err=True)
     return RemoteRag(url, settings.api_token)
 
@@ -157,22 +161,21 @@ def refuse_local_choices(*names: str) -> None:
                        "its own settings; drop them, or stop the server to run here")
 
 
-def iso_dates(since, until, as_of) -> dict[str, str | None]:
-    """The parsed --since/--until/--as-of values as ISO dates."""
-    return {name: d.date().isoformat() if d else None
-            for name, d in (("since", since), ("until", until), ("as_of", as_of))}
+def make_filters(since, until, as_of) -> Filters:
+    """Filters from the parsed --since/--until/--as-of values."""
+    return Filters(*(d.date().isoformat() if d else None for d in (since, until, as_of)))
 
 
 @click.group(cls=RagGroup)
 @click.version_option(package_name="rag")
 @with_options(_where_options(envvar=True, server=True))
 @click.pass_context
-def main(ctx: click.Context, index_dir, collection, chroma_url, server) -> None:
+def main(ctx: click.Context, index_dir, collection, store, server) -> None:
     """Ask questions of your own documents and get answers with citations you can check.
 
-    --index, --collection, --chroma-url and --server may come before or after the command.
+    --index, --collection, --store and --server may come before or after the command.
     """
-    ctx.obj = Where(index_dir, collection, chroma_url, server)
+    ctx.obj = Where(index_dir, collection, store, server)
 
 
 @main.command()
@@ -221,25 +224,24 @@ def index_here(where: Where, paths: list[Path], prune: bool, rebuild: bool) -> t
 @store_options(remote=True)
 def ask(question, as_json, k, since, until, as_of, retriever, llm, llm_url, llm_model, where) -> None:
     """Answer a question from the indexed documents, with numbered sources."""
-    dates = iso_dates(since, until, as_of)
+    filters = make_filters(since, until, as_of)
     client = through_server(where)
     if client is not None:
         refuse_local_choices("retriever", "llm", "llm_url", "llm_model")
-        answer = client.ask(question, k=k, collection=where.collection, **dates)
+        answer = client.ask(question, k=k, collection=where.collection, **asdict(filters))
         if as_json:
             click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
             return
         click.echo(answer.answer)
         print_sources(answer)
         return
-    ask_here(question, as_json, k, dates, where, retriever=retriever, llm=llm, llm_url=llm_url,
+    ask_here(question, as_json, k, filters, where, retriever=retriever, llm=llm, llm_url=llm_url,
              llm_model=llm_model)
 
 
-def ask_here(question: str, as_json: bool, k: int | None, dates: dict, where: Where, **choices) -> None:
+def ask_here(question: str, as_json: bool, k: int | None, filters: Filters, where: Where, **choices) -> None:
     """Answer with the engine in this process (indexing the seeds into an empty index first)."""
     from rag.answer.llm import backend_name
-    from rag.retrieve.retrievers import Filters
 
     engine = make_engine(where, **choices)
     backend_name(engine.settings.llm)  # a bad --llm fails before any indexing
@@ -248,10 +250,10 @@ def ask_here(question: str, as_json: bool, k: int | None, dates: dict, where: Wh
         click.echo(f"The index was empty: indexed {engine.settings.seeds_dir} first "
                    f"({seeded.summary()}).", err=True)
     if as_json:
-        answer = engine.ask(question, k=k, filters=Filters(**dates))
+        answer = engine.ask(question, k=k, filters=filters)
         click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return
-    answer = print_stream(engine.ask_stream(question, k=k, filters=Filters(**dates)))
+    answer = print_stream(engine.ask_stream(question, k=k, filters=filters))
     print_sources(answer)
 
 
@@ -292,34 +294,25 @@ def print_sources(answer: Answer) -> None:
 @store_options(remote=True)
 def search(query, k, as_json, since, until, as_of, retriever, where) -> None:
     """Ranked passages with scores, without an answer."""
-    dates = iso_dates(since, until, as_of)
+    filters = make_filters(since, until, as_of)
     client = through_server(where)
     if client is not None:
         refuse_local_choices("retriever")
-        passages = client.search(query, k=k, collection=where.collection, **dates)
+        ranked_by, passages = client.search(query, k=k, collection=where.collection, **asdict(filters))
     else:
-        from rag.retrieve.retrievers import Filters
-
-        results = make_engine(where, retriever=retriever).search(query, k=k, filters=Filters(**dates))
-        passages = [passage_dict(r) for r in results]
+        engine = make_engine(where, retriever=retriever)
+        passages = [passage_dict(r) for r in engine.search(query, k=k, filters=filters)]
+        ranked_by = engine.retriever.ranks_by
     if as_json:
         click.echo(json.dumps(passages, indent=2, ensure_ascii=False))
         return
     if not passages:
         click.echo("No passages found.")
     for rank, p in enumerate(passages, start=1):
-        click.echo(f"{rank}. {p['score']:.3f}  {p['title']} {p['date'] or ''} ({p['source']}) "
+        click.echo(f"{rank}. {p[ranked_by]:.3f} {ranked_by}  {p['title']} {p['date'] or ''} ({p['source']}) "
                    f"chars {p['start']}-{p['end']}\n   {' '.join(p['text'].split())[:300]}")
         if p.get("duplicates"):
             click.echo(f"   also in: {', '.join(p['duplicates'])}")
-
-
-def passage_dict(r) -> dict:
-    """The JSON shape of a ranked passage."""
-    c = r.chunk
-    return {"score": round(r.score, 4), "chunk_id": c.id, "doc_id": c.doc_id, "title": c.title,
-            "source": c.source, "date": c.date, "page": c.page, "start": c.start, "end": c.end,
-            "text": c.text, "duplicates": list(r.duplicates)}
 
 
 @main.command()
@@ -372,6 +365,7 @@ def serve(host, port, retriever, llm, llm_url, llm_model, where) -> None:
 
     from rag.answer.llm import backend_name
     from rag.api import create_app
+    from rag.store import embedded_folder
     from rag.store.address import publish_address, withdraw_address
 
     handler = logging.StreamHandler()
@@ -386,9 +380,10 @@ def serve(host, port, retriever, llm, llm_url, llm_model, where) -> None:
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
     runtime = app.state.runtime
     runtime.on_failure = lambda: setattr(server, "should_exit", True)  # a server that cannot answer stops
-    if not settings.chroma_url:  # the CLI finds the server that holds this folder here
-        runtime.on_ready = lambda: publish_address(settings.index_dir, local_url(host, port))
-        runtime.on_close = lambda: withdraw_address(settings.index_dir)  # uvicorn re-raises SIGTERM after
+    folder = embedded_folder(settings.store or settings.index_dir)
+    if folder is not None:  # the CLI finds the server that holds this folder here
+        runtime.on_ready = lambda: publish_address(folder, local_url(host, port))
+        runtime.on_close = lambda: withdraw_address(folder)  # uvicorn re-raises SIGTERM after it
     server.run()
     if runtime.error:
         raise RagError(f"cannot serve: {runtime.error}")

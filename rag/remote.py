@@ -32,9 +32,10 @@ class RemoteRag:
         kept = {k: v for k, v in data.items() if k in Answer.__dataclass_fields__ and k != "citations"}
         return Answer(**kept, citations=citations)
 
-    def search(self, query: str, **fields: object) -> list[dict]:
-        """POST /api/search: ranked passages."""
-        return self._call("POST", "/api/search", {"query": query, **_given(fields)})["results"]
+    def search(self, query: str, **fields: object) -> tuple[str, list[dict]]:
+        """POST /api/search: the score the ranking followed, and the ranked passages."""
+        data = self._call("POST", "/api/search", {"query": query, **_given(fields)})
+        return data["ranked_by"], data["results"]
 
     def lookup(self, cid: str, collection: str | None) -> dict:
         """GET /api/citations/{id}: the cited passage in its document."""

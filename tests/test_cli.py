@@ -70,7 +70,7 @@ def test_serve_documents_its_flags():
 
 def test_store_options_work_before_or_after_the_command_and_show_in_help(tmp_path, embedder, rag_env):
     help_text = run("--help").output
-    for flag in ("--index", "--collection", "--chroma-url", "--server"):
+    for flag in ("--index", "--collection", "--store", "--chroma-url", "--server"):
         assert flag in help_text
     index = tmp_path / "elsewhere"
     before = run("--index", str(index), "--collection", "notes", "ask", "Who led the US delegation?")
