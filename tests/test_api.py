@@ -102,11 +102,21 @@ def test_follow_up_uses_the_history_to_retrieve(client, tmp_path):
                      "The Indian side won the one-day series against Australia.", encoding="utf-8")
     with decoy.open("rb") as f:
         assert client.post("/api/documents", files={"files": ("cricket.txt", f)}).status_code == 200
-    history = [["Who led the US delegation?", "Ambassador Nathan Sales led it. [1]"]]
-    follow = client.post("/api/ask", json={"question": "And the Indian one?", "history": history}).json()
+    pairs = [["Who led the US delegation?", "Ambassador Nathan Sales led it. [1]"]]
+    messages = [{"role": "system", "content": "Answer from the documents."},
+                {"role": "user", "content": "Who led the US delegation?"},
+                {"role": "assistant", "content": [{"type": "text", "text": "Ambassador Nathan Sales. [1]"}]}]
+    for history in (pairs, messages):
+        follow = client.post("/api/ask", json={"question": "And the Indian one?", "history": history})
+        assert follow.status_code == 200 and "Singhvi" in follow.json()["citations"][0]["quote"]
     alone = client.post("/api/ask", json={"question": "And the Indian one?"}).json()
-    assert "Singhvi" in follow["citations"][0]["quote"]
     assert "Singhvi" not in alone["answer"]
+
+
+def test_history_items_must_be_pairs_or_role_messages(client):
+    for item in (["only one"], {"role": "narrator", "content": "x"}, {"content": "no role"}):
+        response = client.post("/api/ask", json={"question": PATHANKOT, "history": [item]})
+        assert response.status_code == 422 and "history" in response.text
 
 
 def test_date_filters_apply_to_ask_and_search(client):
