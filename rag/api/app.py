@@ -45,7 +45,9 @@ def _mount_ui(app: FastAPI, runtime: Runtime) -> FastAPI:
     import gradio as gr
 
     from rag import window as ui
+    from rag.conversations import ConversationStore
 
-    return gr.mount_gradio_app(app, ui.build(runtime.engine), path="/", css=ui.CSS, theme=ui.theme(),
-                               max_file_size=runtime.settings.max_upload_bytes, footer_links=[],
-                               run_history=False)
+    conversations = ConversationStore.in_folder(runtime.settings.data_dir)
+    return gr.mount_gradio_app(app, ui.build(runtime.engine, conversations), path="/", css=ui.CSS,
+                               theme=ui.theme(), max_file_size=runtime.settings.max_upload_bytes,
+                               footer_links=[], run_history=False)
