@@ -27,13 +27,14 @@ def collections(get_engine: EngineGetter, current: str | None) -> tuple[gr.Dropd
     return gr.Dropdown(choices=names, value=value), ""
 
 
-def show(get_engine: EngineGetter, collection: str | None) -> tuple[str, gr.Dropdown, str]:
-    """The document table and the delete choice for a collection, or a message while loading."""
+def show(get_engine: EngineGetter, collection: str | None, chosen: str | None = None,
+         ) -> tuple[str, gr.Dropdown, str]:
+    """The document table and the delete choice for a collection (keeping a chosen document still there)."""
     try:
         records = get_engine(collection).documents()
     except Exception as exc:
         return gr.skip(), gr.skip(), human(exc)
-    return table_html(records), delete_choices(records), ""
+    return table_html(records), delete_choices(records, chosen), ""
 
 
 def table_html(records: list[DocumentRecord]) -> str:
@@ -54,9 +55,10 @@ def _when(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def delete_choices(records: list[DocumentRecord]) -> gr.Dropdown:
+def delete_choices(records: list[DocumentRecord], chosen: str | None = None) -> gr.Dropdown:
     """The documents as choices for deletion."""
-    return gr.Dropdown(choices=[(f"{r.title} ({r.id})", r.id) for r in records], value=None)
+    value = chosen if chosen in {r.id for r in records} else None
+    return gr.Dropdown(choices=[(f"{r.title} ({r.id})", r.id) for r in records], value=value)
 
 
 def delete(get_engine: EngineGetter, doc_id: str | None, collection: str | None) -> tuple[str, str]:

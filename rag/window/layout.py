@@ -134,7 +134,7 @@ def _wire_chat(ui: dict, get_engine: EngineGetter, store: ConversationStore, cur
 def _wire_conversations(past: dict, ui: dict, store: ConversationStore, current: gr.BrowserState,
                         collection: gr.Dropdown, notice: gr.Markdown, tabs: gr.Tabs) -> None:
     """Choosing, opening, renaming and deleting saved conversations."""
-    past["list"].select(partial(conversations.selected, store), past["list"], [past["title"], past["size"]])
+    past["list"].change(partial(conversations.selected, store), past["list"], [past["title"], past["size"]])
     past["open"].click(
         partial(conversations.reopen, store), past["list"],
         [ui["chat"], ui["sources"], ui["choice"], ui["context"], current, collection, notice]).then(
@@ -153,8 +153,8 @@ def _wire_documents(docs: dict, get_engine: EngineGetter, collection: gr.Dropdow
     listed = [docs["table"], docs["choice"], notice]
     collection.change(show, collection, listed)
     docs["files"].upload(partial(documents.upload, get_engine), [docs["files"], collection],
-                         [docs["report"], notice]).then(show, collection, listed)
+                         [docs["report"], notice]).then(show, [collection, docs["choice"]], listed)
     docs["delete"].click(partial(documents.delete, get_engine), [docs["choice"], collection],
                          [docs["report"], notice],
                          js=CONFIRM_DELETE.format(question="Delete this document and its passages?")).then(
-        show, collection, listed)
+        show, [collection, docs["choice"]], listed)
