@@ -24,7 +24,7 @@ from rag.types import Answer, Citation
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--hide-scrollbars"]
+                 "--disable-background-networking"]
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 MUMBAI = "How many people were killed in the Mumbai attacks?"
@@ -35,9 +35,9 @@ _FERRY_PLACES = ("North Quay", "Old Town Pier", "Lighthouse Point", "Market Step
 
 # Every element whose box must stay clear of the others; ancestors and descendants may overlap.
 REGIONS = ["#header", "#tabs button[role=tab]", "#chat", "#chat button[aria-label=Clear]",
-           "#chat .message-row", "#question", "#new-conversation", "#sources .sources-scroll",
-           "#sources .source", "#choice", "#citation-context h4", "#citation-context .meta",
-           "#citation-context .document > p:last-child"]
+           "#chat .message-row", "#question", "#new-conversation", "#sources .count",
+           "#sources .sources-scroll", "#sources .source", "#choice", "#citation-context h4",
+           "#citation-context .meta", "#citation-context .document > p:last-child"]
 _OVERLAPS_JS = """(selectors) => {
   const seen = new Set(), items = [];
   for (const s of selectors) for (const el of document.querySelectorAll(s)) {

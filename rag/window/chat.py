@@ -10,7 +10,7 @@ import gradio as gr
 from rag.answer.conversation import history_pairs
 from rag.conversations import ConversationStore
 from rag.types import Answer, Citation
-from rag.window.common import EngineGetter, human
+from rag.window.common import EngineGetter, human, plural
 
 CARD_CONTEXT = 240  # characters of passage shown around a quote in the sources panel
 NO_SOURCES = "<p class='meta'>No sources: the documents do not answer this.</p>"
@@ -51,8 +51,11 @@ def answer_notice(answer: Answer) -> str:
 
 def sources_html(citations: list[Citation]) -> str:
     """One card per citation (title, date, source, the passage with the quote marked), in a scrolling box."""
-    cards = "".join(_card(c) for c in citations) if citations else NO_SOURCES
-    return f"<div class='sources-scroll'>{cards}</div>"
+    if not citations:
+        return f"<div class='sources-scroll'>{NO_SOURCES}</div>"
+    cards = "".join(_card(c) for c in citations)
+    count = f"<p class='meta count'>{plural(len(citations), 'source')}</p>"
+    return f"{count}<div class='sources-scroll'>{cards}</div>"
 
 
 def _card(c: Citation) -> str:

@@ -31,6 +31,7 @@ CSS = """
 mark.quote { background: #fde68a; padding: 0 .1rem; }
 #citation-context .passage { background: #f0fdf4; }
 #chat .bubble-wrap { margin-top: 2.6rem; height: calc(100% - 2.6rem); }  /* below the chat's icons */
+#conversation-list .wrap { flex-direction: column; align-items: stretch; }
 #notice:not(:empty) p { color: #b91c1c; font-weight: 600; }
 #document-list .table-scroll { max-height: 420px; overflow: auto; }
 #document-list table { width: 100%; border-collapse: collapse; font-size: .9rem; }
@@ -52,8 +53,9 @@ def build(get_engine: EngineGetter, store: ConversationStore) -> gr.Blocks:
         # a fixed key, so the current conversation survives a server restart (the value is only an id)
         current = gr.BrowserState(None, storage_key=STORAGE_KEY, secret=STORAGE_KEY)
         with gr.Row(elem_id="header"):
-            gr.Markdown("## Ask your documents\nAnswers quote your documents; every `[n]` is a source "
-                        "you can open.")
+            with gr.Column(min_width=280):  # a narrow screen puts the collection below the title
+                gr.Markdown("## Ask your documents\nAnswers quote your documents; every `[n]` is a source "
+                            "you can open.")
             collection = gr.Dropdown(label="Collection", choices=[], elem_id="collection", scale=0,
                                      min_width=220)
         notice = gr.Markdown(elem_id="notice")
