@@ -341,3 +341,21 @@ def test_openapi_documents_every_endpoint_with_examples(client):
     docs = client.get("/docs").text
     assert "/static-offline-docs/swagger-ui-bundle.js" in docs and "cdn" not in docs  # works offline
     assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
+
+
+def test_saved_conversations_are_listed_read_renamed_and_deleted(client, seeded):
+    saved = client.app.state.runtime.conversations
+    cid = saved.add(None, seeded.ask(PATHANKOT), "documents")
+    saved.add(cid, seeded.ask("Who led the US delegation?"), "documents")
+    [listed] = client.get("/api/conversations").json()["conversations"]
+    assert listed["id"] == cid and listed["title"] == PATHANKOT and listed["collection"] == "documents"
+    body = client.get(f"/api/conversations/{cid}").json()
+    assert [a["question"] for a in body["answers"]] == [PATHANKOT, "Who led the US delegation?"]
+    quote = body["answers"][0]["citations"][0]
+    assert client.get(f"/api/citations/{quote['id']}").json()["quote"] == quote["quote"]
+    renamed = client.patch(f"/api/conversations/{cid}", json={"title": "Pathankot"})
+    assert renamed.status_code == 200 and renamed.json()["title"] == "Pathankot"
+    assert client.delete(f"/api/conversations/{cid}").status_code == 204
+    missing = client.get(f"/api/conversations/{cid}")
+    assert missing.status_code == 404 and missing.json()["detail"] == f"no conversation with id {cid!r}"
+    assert client.patch(f"/api/conversations/{cid}", json={"title": ""}).status_code == 422

@@ -193,3 +193,33 @@ class Health(BaseModel):
     detail: str | None = None
     collection: str | None = None
     chunks: int | None = None
+
+
+class ConversationSummaryOut(BaseModel):
+    """A saved conversation as listed: its title is its first question unless renamed."""
+
+    id: str
+    title: str
+    collection: str | None
+    created: float
+    updated: float
+
+
+class ConversationList(BaseModel):
+    """Saved conversations, the most recently continued first."""
+
+    conversations: list[ConversationSummaryOut]
+
+
+class ConversationOut(ConversationSummaryOut):
+    """A saved conversation with every answer and its citations, oldest first."""
+
+    answers: list[AskResponse]
+
+
+class ConversationRename(BaseModel):
+    """A new title for a conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200, examples=["Pathankot and the delegations"])
