@@ -9,7 +9,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.store.chroma import DocumentRecord
+from rag.store.base import DocumentRecord
 from rag.uploads import FileReport, ingest
 from rag.window.common import EngineGetter, human, plural
 
