@@ -133,7 +133,7 @@ def save_many_sources(served: Served, k: int = 8) -> str:
         c = hit.chunk
         end = c.start + c.text.index(".") + 1
         citations.append(Citation(n, citation_id(c.id, c.start, end), c.doc_id, c.title, c.source, c.date,
-                                  c.text[:end - c.start], c.start, end, c.id, hit.score, c.text, c.start))
+                                  c.text[:end - c.start], c.start, end, c.id, hit.similarity or 0.0, c.text, c.start))
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
     return served.conversations.add(None, Answer(FERRY_QUESTION, text, True, citations), NOTES)
 
