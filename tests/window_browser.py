@@ -132,8 +132,10 @@ def save_many_sources(served: Served, k: int = 8) -> str:
     for n, hit in enumerate(hits, 1):
         c = hit.chunk
         end = c.start + c.text.index(".") + 1
-        citations.append(Citation(n, citation_id(c.id, c.start, end), c.doc_id, c.title, c.source, c.date,
-                                  c.text[:end - c.start], c.start, end, c.id, hit.similarity or 0.0, c.text, c.start))
+        citations.append(Citation(
+            n=n, id=citation_id(c.id, c.start, end), doc_id=c.doc_id, title=c.title, source=c.source,
+            date=c.date, quote=c.text[:end - c.start], start=c.start, end=end, chunk_id=c.id,
+            score=hit.similarity or 0.0, passage=c.text, passage_start=c.start))
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
     return served.conversations.add(None, Answer(FERRY_QUESTION, text, True, citations), NOTES)
 
