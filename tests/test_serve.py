@@ -189,7 +189,7 @@ def test_the_chat_window_follow_up_and_human_messages(server, tmp_path):
         question.fill("   ")
         question.press("Enter")
         expect(page.locator("#notice")).to_contain_text("Type a question first")
-        page.locator("#documents").get_by_text("Documents", exact=True).click()
+        page.get_by_role("tab", name="Documents").click()
         page.locator("#upload input[type=file]").set_input_files([str(good), str(bad)])
         report = page.locator("#upload-report")
         expect(report).to_contain_text("lighthouse.txt: added", timeout=60_000)

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from rag.conversations import ConversationStore
 from rag.engine import Engine
 from rag.errors import NotReady, RagError
 from rag.settings import Settings
@@ -22,6 +23,7 @@ class Runtime:
         self._owns_engine = engine is None
         self._ready = threading.Event()
         self._collections: dict[str, Engine] = {}
+        self.conversations = ConversationStore.in_folder(settings.data_dir)
         self.error: str | None = None
         self.on_failure: Callable[[], None] | None = None  # called when loading fails
         self.on_ready: Callable[[], None] | None = None  # called once the engine answers

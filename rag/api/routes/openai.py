@@ -12,6 +12,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.answer.conversation import history_pairs, message_text
 from rag.api import sse
 from rag.api.deps import RuntimeDep
 from rag.errors import InvalidRequest, RagError
@@ -32,9 +33,7 @@ class ChatMessage(BaseModel):
 
     def text(self) -> str:
         """The message's text, joining text parts."""
-        if isinstance(self.content, list):
-            return " ".join(p.get("text", "") for p in self.content if p.get("type") == "text")
-        return self.content or ""
+        return message_text(self.content)
 
 
 class ChatRequest(BaseModel):
@@ -73,14 +72,7 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]
     """The last user message, and the earlier user/assistant turns as pairs."""
     if messages[-1].role != "user":
         raise InvalidRequest("the last message must come from the user")
-    history, pending = [], None
-    for m in messages[:-1]:
-        if m.role == "user":
-            pending = m.text()
-        elif m.role == "assistant" and pending is not None:
-            history.append((pending, m.text()))
-            pending = None
-    return messages[-1].text(), history
+    return messages[-1].text(), history_pairs(m.model_dump() for m in messages[:-1])
 
 
 def count_tokens(text: str) -> int:
