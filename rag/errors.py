@@ -67,3 +67,7 @@ class DocumentConflict(RagError):
 
 class StoreUnavailable(RagError):
     """The Chroma server cannot be reached right now."""
+
+
+class ConversationNotFound(RagError):
+    """A conversation id that is not saved."""

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from servers import running_server
+from conftest import SEEDS
+from procs import stop
 
 from rag.answer.local_llm import free_port
 from rag.settings import PROJECT_ROOT
@@ -22,10 +26,50 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-d
                  "--disable-background-networking"]
 
 
+@dataclass
+class Server:
+    url: str
+    log: Path
+    started: float
+    ready_after: float
+
+
+
+def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"rag serve exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"rag serve was not ready in {timeout}s:\n{log.read_text()}")
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("serve")) as running:
-        yield running
+    tmp = tmp_path_factory.mktemp("serve")
+    shutil.copytree(SEEDS, tmp / "seeds")
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RAG_SEEDS_DIR": str(tmp / "seeds"),
+           "RAG_DATA_DIR": str(tmp / "data"), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
+    env.pop("RAG_API_TOKEN", None)
+    port = free_port()
+    log = tmp / "serve.log"
+    began = time.monotonic()
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--host", "127.0.0.1", "--port",
+                                 str(port), "--index", str(tmp / "index")],
+                                env=env, cwd=tmp, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, proc, log)
+        yield Server(url, log, began, time.monotonic() - began)
+    finally:
+        stop(proc)
 
 
 def test_serve_indexes_the_seeds_when_empty_and_says_so(server):
@@ -62,6 +106,7 @@ def test_the_openai_client_gets_an_answer_with_citations(server):
     assert "seven" in content and "[1]" in content
     citations = completion.model_extra["citations"]
     assert citations[0]["n"] == 1 and "seven" in citations[0]["quote"]
+    assert completion.usage.completion_tokens == len(content.split()) and completion.usage.total_tokens > 9
 
 
 def test_the_openai_client_streams_and_the_last_chunk_has_the_citations(server):
@@ -144,7 +189,7 @@ def test_the_chat_window_follow_up_and_human_messages(server, tmp_path):
         question.fill("   ")
         question.press("Enter")
         expect(page.locator("#notice")).to_contain_text("Type a question first")
-        page.locator("#documents").get_by_text("Documents", exact=True).click()
+        page.get_by_role("tab", name="Documents").click()
         page.locator("#upload input[type=file]").set_input_files([str(good), str(bad)])
         report = page.locator("#upload-report")
         expect(report).to_contain_text("lighthouse.txt: added", timeout=60_000)

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rag.errors import (
     CitationNotFound,
     CollectionNotFound,
+    ConversationNotFound,
     DocumentConflict,
     DocumentNotFound,
     IndexDamaged,
@@ -25,7 +26,7 @@ from rag.errors import (
 from rag.store.chroma import unreachable
 
 STATUS = [
-    ((CitationNotFound, DocumentNotFound, CollectionNotFound), 404),
+    ((CitationNotFound, DocumentNotFound, CollectionNotFound, ConversationNotFound), 404),
     ((UnsupportedFile,), 415),
     ((NotReady, IndexLocked, IndexMismatch, IndexDamaged, StoreUnavailable), 503),
     ((UploadTooLarge,), 413),
