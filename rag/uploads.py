@@ -292,7 +292,7 @@ def recover(engine: Engine) -> int:
             _finish(engine, folder, json.loads(note.read_text(encoding="utf-8")))
             note.unlink()
         if repaired or notes:
-            engine.lexical.sync()
+            engine.store.sync()
     return repaired + len(notes)
 
 
