@@ -23,12 +23,12 @@ def documents(runtime: RuntimeDep, collection: str | None = None) -> DocumentLis
 
 @router.post("/documents", response_model=UploadResponse, dependencies=[Depends(require_write)])
 def upload(files: Annotated[list[UploadFile], File(description="txt, md, html, pdf or jsonl files.")],
-           runtime: RuntimeDep) -> UploadResponse:
+           runtime: RuntimeDep, collection: str | None = None) -> UploadResponse:
     """Upload files: each is saved under the data folder and indexed on its own, with its own report.
 
     200 when any file landed (the others' reports say why not); a 4xx only when none did.
     """
-    reports = uploads.ingest(runtime.engine(), [(f.filename or "upload", f.file) for f in files])
+    reports = uploads.ingest(runtime.engine(collection), [(f.filename or "upload", f.file) for f in files])
     if not any(r.landed for r in reports):
         raise uploads.refusal(reports)
     return UploadResponse(files=[r.to_dict() for r in reports])
