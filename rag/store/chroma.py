@@ -254,11 +254,10 @@ def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
 
 def _doc_meta(d: Document, chunks: int, now: float) -> dict:
     """Chroma metadata of a document record."""
-    meta = {"title": d.title, "source": d.source, "file": d.file, "sha256": d.sha256,
-            "chunks": chunks, "indexed_at": now, "status": "done"}  # upsert merges: overwrite pending
-    if d.date:
-        meta["date"] = d.date
-    return meta
+    # upsert merges into the old record: "status" overwrites pending, and a None date removes the
+    # date of an earlier version (else a document that lost its date kept it, and looked changed)
+    return {"title": d.title, "source": d.source, "file": d.file, "sha256": d.sha256,
+            "chunks": chunks, "indexed_at": now, "status": "done", "date": d.date}
 
 
 def _record(doc_id: str, meta: dict) -> DocumentRecord:
