@@ -233,7 +233,7 @@ def serve(host, port, retriever, llm, llm_url, llm_model, index_dir, collection,
     from rag.api import create_app
 
     handler = logging.StreamHandler()
-    handler.setLevel(logging.INFO)  # bm25s sets its own logger to DEBUG when imported
+    handler.setLevel(logging.INFO)  # libraries that set their own loggers to DEBUG stay quiet
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         handlers=[handler])
     settings = Settings.load(index_dir=index_dir, collection=collection, chroma_url=chroma_url,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -29,7 +30,6 @@ class Engine:
         self.settings = settings
         self.embedder = embedder or shared_embedder(settings.embed_batch_size, settings.encoder)
         self._store: ChunkStore | None = None
-        self._lexical = None
         self._checked = False
         self._client = None
         self._lock = None
@@ -48,14 +48,22 @@ class Engine:
 
     def _open_store(self) -> ChunkStore:
         """Open the client (once) and the collection, checking the model it was built with."""
+        from rag.store.lexical import LexicalIndex
+
         client = self._open_client()
         try:
-            return ChunkStore(client, self.settings.collection, self.embedder.name,
-                              self.embedder.dimension, self.embedder.variant,
-                              shared=self._lock is None)
+            store = ChunkStore(client, self.settings.collection, self.embedder.name,
+                               self.embedder.dimension, self.embedder.variant,
+                               shared=self._lock is None)
         except Exception:
             self.close()
             raise
+        store.lexical = LexicalIndex(store, self._lexical_folder())
+        return store
+
+    def _lexical_folder(self) -> Path:
+        """Where the collection's BM25 index lives: beside the Chroma folder."""
+        return self.settings.index_dir / "lexical" / self.settings.collection
 
     @property
     def checked_store(self) -> ChunkStore:
@@ -67,13 +75,8 @@ class Engine:
 
     @property
     def lexical(self):
-        """The BM25 index of the collection, saved beside the Chroma folder."""
-        from rag.store.lexical import LexicalIndex
-
-        if self._lexical is None:
-            folder = self.settings.index_dir / "lexical" / self.settings.collection
-            self._lexical = LexicalIndex(self.store, folder)
-        return self._lexical
+        """The BM25 index of the collection, kept beside the Chroma folder and told of every change."""
+        return self.store.lexical
 
     @property
     def ranker(self) -> Retriever:
@@ -121,13 +124,14 @@ class Engine:
                 self._drop_collection()
             report = index_paths(list(paths), self.store, self.embedder, options, prune, progress,
                                  self.settings.max_file_bytes, self.settings.index_batch)
-            self.lexical.sync()  # keep BM25 in step with what the store now holds
+            self.lexical.sync()  # catch up on what an earlier, interrupted run left undone
             return report
 
     def _drop_collection(self) -> None:
         """Delete the collection whatever it holds, even one built with another model."""
         drop_collection(self._open_client(), self.settings.collection)
-        self._store = self._lexical = None
+        shutil.rmtree(self._lexical_folder(), ignore_errors=True)
+        self._store = None
 
     def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
         """Index the bundled seeds when the collection is empty; None when nothing was needed."""
@@ -212,7 +216,7 @@ class Engine:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
-        self._store = self._client = self._lexical = None
+        self._store = self._client = None
         self._checked = False
 
     def _check_text(self, text: str, what: str) -> str:

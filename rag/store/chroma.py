@@ -52,7 +52,11 @@ class ChunkStore:
     (or any pending record, when this process is the only writer), are leftovers of an interrupted
     run and are removed by ``repair``. Chunk ids are deterministic and written with upsert, so two
     writers racing on one document (several indexers on one Chroma server) cannot duplicate it.
+    The lexical index beside the store (``lexical``, when attached) is told about each change after
+    the store made it, so it is never ahead of the store; it catches up on open (rag.store.lexical).
     """
+
+    lexical = None  # a rag.store.lexical.LexicalIndex, attached by whoever opens the store
 
     def __init__(self, client, name: str, model_name: str, dimension: int, variant: str = "fp32",
                  shared: bool = False) -> None:
@@ -67,6 +71,7 @@ class ChunkStore:
             name, embedding_function=None, metadata=meta, configuration={"hnsw": {"space": "cosine"}})
         self.docs = client.get_or_create_collection(name + DOCS_SUFFIX, embedding_function=None)
         self._check_model()
+        self._consistent = False  # this process found no leftovers, and every write since completed
 
     def _check_model(self) -> None:
         """Refuse an index built with another encoder: its vectors would be meaningless here."""
@@ -86,9 +91,16 @@ class ChunkStore:
                 f"({self.variant}); set RAG_ENCODER={names.get(variant, variant)}, or rebuild it with "
                 f"`rag index --rebuild --collection {self.name} PATH`")
 
-    def records(self) -> dict[str, DocumentRecord]:
-        """Every fully indexed document, by id."""
-        return self._all_records()[0]
+    def records(self, ids: list[str] | None = None) -> dict[str, DocumentRecord]:
+        """Every fully indexed document by id, or only those among ``ids``."""
+        if ids is None:
+            return self._all_records()[0]
+        found: dict[str, DocumentRecord] = {}
+        for i in range(0, len(ids), 500):
+            got = self.docs.get(ids=ids[i:i + 500], include=["metadatas"])
+            found |= {d: _record(d, m) for d, m in zip(got["ids"], got["metadatas"])
+                      if m.get("status") != PENDING}
+        return found
 
     def _all_records(self) -> tuple[dict[str, DocumentRecord], dict[str, float]]:
         """Complete records by id, and pending ones (id -> lease start)."""
@@ -111,6 +123,7 @@ class ChunkStore:
 
     def write(self, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Replace these documents' chunks and records; records complete last, so a crash leaves no lie."""
+        consistent, self._consistent = self._consistent, False  # until this write completes
         ids = [d.id for d in docs]
         for i in range(0, len(ids), 500):
             part = ids[i:i + 500]
@@ -126,18 +139,35 @@ class ChunkStore:
         now = time.time()
         self.docs.upsert(ids=ids, embeddings=[[1.0]] * len(docs),
                          metadatas=[_doc_meta(d, counts[d.id], now) for d in docs])
+        self._consistent = consistent
+        if self.lexical is not None:
+            self.lexical.write(docs, chunks)
 
     def remove(self, doc_ids: Iterable[str]) -> None:
         """Delete documents: the record first, then its chunks."""
         doc_ids = list(doc_ids)
+        consistent, self._consistent = self._consistent, False  # until this removal completes
         for i in range(0, len(doc_ids), 500):
             part = doc_ids[i:i + 500]
             self.docs.delete(ids=part)
             self.chunks.delete(where={"doc_id": {"$in": part}})
+            if self.lexical is not None:
+                self.lexical.remove(part)
+        self._consistent = consistent
 
     def repair(self) -> int:
-        """Remove leftovers of interrupted writes (see the class docstring); returns documents fixed."""
+        """Remove leftovers of interrupted writes (see the class docstring); returns documents fixed.
+
+        Its cost follows what it finds: nothing when this process already found the store
+        consistent (and no other writer shares it), the records when nothing was interrupted, and
+        every chunk's metadata only when the counts disagree.
+        """
+        if self._consistent and not self.shared:
+            return 0
         records, pending = self._all_records()
+        if not pending and self.chunks.count() == sum(r.chunks for r in records.values()):
+            self._consistent = True
+            return 0
         stale = time.time() - LEASE_SECONDS
         busy = {d for d, leased in pending.items() if self.shared and leased > stale}
         counts: Counter[str] = Counter()
@@ -148,6 +178,7 @@ class ChunkStore:
         broken |= {d for d, r in records.items() if counts.get(d, 0) != r.chunks}
         broken |= set(pending) - busy
         self.remove(sorted(broken))
+        self._consistent = not busy
         return len(broken)
 
     def check(self) -> None:
@@ -160,7 +191,9 @@ class ChunkStore:
             expected = sum(r.chunks for r in records.values())
             # Under a writer at work (pending records) there may be more chunks, never fewer.
             if actual == expected or (pending and actual > expected):
+                self._consistent = actual == expected and not pending
                 return
+        self._consistent = False
         raise IndexDamaged(
             f"collection {self.name!r} is damaged or half-deleted: it holds {actual} chunks but "
             f"its records list {expected}; run `rag index --collection {self.name} PATH` to "
@@ -169,6 +202,10 @@ class ChunkStore:
     def count(self) -> int:
         """Number of chunks."""
         return self.chunks.count()
+
+    def counts(self) -> tuple[int, int]:
+        """(document records, pending ones included; chunks): a cheap sign that the store changed."""
+        return self.docs.count(), self.chunks.count()
 
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[ScoredChunk]:
         """The k nearest chunks by cosine similarity."""
@@ -200,8 +237,13 @@ class ChunkStore:
         chunks = [_chunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
         return sorted(chunks, key=lambda c: c.index)
 
+    def chunks_of(self, doc_ids: list[str]) -> list[Chunk]:
+        """Every chunk of these documents."""
+        got = self.chunks.get(where={"doc_id": {"$in": doc_ids}}, include=["documents", "metadatas"])
+        return [_chunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
     def all_chunks(self) -> Iterable[Chunk]:
-        """Every chunk, page by page (for building the lexical index)."""
+        """Every chunk, page by page."""
         for offset in range(0, self.chunks.count(), _PAGE):
             got = self.chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
             yield from (_chunk(i, t, m) for i, t, m in
