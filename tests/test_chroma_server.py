@@ -3,47 +3,21 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
-from procs import make_corpus, run, start
+from procs import chroma_server, make_corpus, run, start
 
-from rag.answer.local_llm import free_port
 from rag.engine import Engine
 from rag.ingest.loaders import load_paths
 from rag.settings import Settings
 
-CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-
-
 
 @pytest.fixture
 def chroma_url(tmp_path):
-    """A real ``chroma run`` on 127.0.0.1, stopped after the test."""
-    if CHROMA is None:
-        pytest.skip("the chroma command is not installed")
-    port = free_port()
-    server = subprocess.Popen([CHROMA, "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise
-            time.sleep(0.2)
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
+    """A real ``chroma run`` of this test's own, stopped after it."""
+    with chroma_server(tmp_path / "chroma") as url:
+        yield url
 
 
 def test_two_indexers_fill_one_server_while_a_third_process_answers(tmp_path, chroma_url, embedder):
@@ -51,7 +25,7 @@ def test_two_indexers_fill_one_server_while_a_third_process_answers(tmp_path, ch
     make_corpus(only_a, 25, seed=1)
     make_corpus(only_b, 25, seed=2)
     make_corpus(shared, 25, seed=3)  # both indexers race on these very documents
-    url = ["--chroma-url", chroma_url]
+    url = ["--store", chroma_url]
     indexers = [start("index", only_a, shared, *url, RAG_INDEX_BATCH="8"),
                 start("index", shared, only_b, *url, RAG_INDEX_BATCH="8")]
     answered_during = 0
@@ -65,7 +39,7 @@ def test_two_indexers_fill_one_server_while_a_third_process_answers(tmp_path, ch
 
     answer = json.loads(run("ask", "Which report covers the harbour?", "--json", *url).stdout)
     assert answer["answered"] and answer["citations"]
-    engine = Engine(Settings.load(environ={}, chroma_url=chroma_url), embedder=embedder)
+    engine = Engine(Settings.load(environ={}, store=chroma_url), embedder=embedder)
     store = engine.store
     store.check()
     docs = load_paths([only_a, only_b, shared]).documents
@@ -83,22 +57,22 @@ def test_bm25_of_one_process_follows_what_another_process_changed(tmp_path, chro
     docs.mkdir()
     note = docs / "zebra.txt"
     note.write_text("Zebras graze on the savanna at dawn.\n")
-    reader = Engine(Settings.load(environ={}, index_dir=tmp_path / "reader", chroma_url=chroma_url),
+    reader = Engine(Settings.load(environ={}, index_dir=tmp_path / "reader", store=chroma_url),
                     embedder=embedder)
-    assert reader.lexical.search("zebras savanna", 3) == []  # its own BM25 folder, in step (empty)
+    assert reader.store.lexical_search("zebras savanna", 3) == []  # its own BM25 folder, in step (empty)
     added = run("index", docs, "--chroma-url", chroma_url, "--index", tmp_path / "writer")
     assert added.returncode == 0, added.stderr
     time.sleep(1.1)  # the reader looks at the store's counts at most once a second
-    hit = reader.lexical.search("zebras savanna", 3)[0]
+    hit = reader.store.lexical_search("zebras savanna", 3)[0]
     assert hit.chunk.title == "Zebra"
     note.write_text("Zebras graze on the savanna at dusk.\n")  # same counts: noticed on the next full look
     assert run("index", docs, "--chroma-url", chroma_url, "--index", tmp_path / "writer").returncode == 0
     monkeypatch.setattr("rag.store.lexical._RECHECK", 0.0)
     time.sleep(1.1)
-    assert "dusk" in reader.lexical.search("zebras savanna", 3)[0].chunk.text
-    writer = Engine(Settings.load(environ={}, index_dir=tmp_path / "writer", chroma_url=chroma_url),
+    assert "dusk" in reader.store.lexical_search("zebras savanna", 3)[0].chunk.text
+    writer = Engine(Settings.load(environ={}, index_dir=tmp_path / "writer", store=chroma_url),
                     embedder=embedder)
     writer.delete_document(hit.chunk.doc_id)
     time.sleep(1.1)
-    assert reader.lexical.search("zebras savanna", 3) == []
-    assert writer.lexical.search("zebras savanna", 3) == []  # its own removal, seen at once
+    assert reader.store.lexical_search("zebras savanna", 3) == []
+    assert writer.store.lexical_search("zebras savanna", 3) == []  # its own removal, seen at once

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from rag.engine import Engine
 from rag.ingest.chunking import chunk_document
 from rag.ingest.loaders import sha256_text
-from rag.retrieve.retrievers import Filters
-from rag.store.chroma import ChunkStore
+from rag.store.base import VectorSpace
+from rag.store.chroma import ChromaStore
 from rag.store.lexical import LexicalIndex, version
-from rag.types import Document
+from rag.types import Document, Filters
 
 WIRE = ("Officials from the United States and India met on Thursday to discuss counterterrorism "
         "cooperation and the Pathankot and Mumbai attacks, the foreign ministry said in a statement.\n")
@@ -38,17 +38,17 @@ def test_lexical_index_is_saved_and_opened_without_redoing_anything(seeded: Engi
 def test_indexing_and_deleting_keep_bm25_in_step(seeded: Engine, settings):
     (settings.seeds_dir / "zebra.txt").write_text("date 2021-03-01\nZebras graze on the savanna.\n")
     seeded.index([settings.seeds_dir])
-    hit = seeded.lexical.search("zebras savanna", 1)
+    hit = seeded.store.lexical_search("zebras savanna", 1)
     assert hit and hit[0].chunk.title == "Zebra"
     seeded.delete_document(hit[0].chunk.doc_id)
-    assert seeded.lexical.search("zebras savanna", 1) == []
+    assert seeded.store.lexical_search("zebras savanna", 1) == []
 
 
 def test_hybrid_is_the_default_and_scores_are_cosine_similarities(seeded: Engine):
     assert seeded.settings.retriever == "hybrid"
     results = seeded.search("How many Indian troops died in the Pathankot attack?", k=3)
     assert "seven Indian troops" in results[0].chunk.text
-    assert all(-1.0 <= r.score <= 1.0 for r in results)
+    assert all(-1.0 <= r.similarity <= 1.0 for r in results)
     assert seeded.search("Pathankot", k=3, filters=Filters(since="2021-01-01")) == []
 
 
@@ -85,7 +85,7 @@ def _document(n: int, sentences: list[str], date: str | None) -> Document:
                     sha256=sha256_text(text), date=date)
 
 
-def _apply(store: ChunkStore, ops: list[tuple]) -> bool:
+def _apply(store: ChromaStore, ops: list[tuple]) -> bool:
     """Put and delete documents through the store (whose hooks change BM25); True if any chunk left."""
     rng = np.random.default_rng(0)
     replaced = False
@@ -103,9 +103,9 @@ def _apply(store: ChunkStore, ops: list[tuple]) -> bool:
     return replaced
 
 
-def _results(index: LexicalIndex, query: str, **dates) -> list[tuple[str, float]]:
+def _results(index: LexicalIndex, query: str, filters: Filters) -> list[tuple[str, float]]:
     """Every matching chunk with its score, in a tie-proof order."""
-    return sorted((r.chunk.id, round(r.score, 4)) for r in index.search(query, 1000, **dates))
+    return sorted((r.chunk.id, round(r.lexical, 4)) for r in index.search(query, 1000, filters))
 
 
 @hypothesis_settings(max_examples=25, deadline=None,
@@ -113,21 +113,20 @@ def _results(index: LexicalIndex, query: str, **dates) -> list[tuple[str, float]
 @given(ops=st.lists(st.one_of(_PUT, _DELETE), min_size=1, max_size=10))
 def test_changes_one_by_one_give_the_index_a_rebuild_would(tmp_path_factory, ops):
     folder = tmp_path_factory.mktemp("bm25")
-    store = ChunkStore(chromadb.PersistentClient(path=str(folder / "chroma")),
-                       f"prop{next(_COLLECTIONS)}", "test-model", 4)
-    store.lexical = LexicalIndex(store, folder / "incremental")
+    store = ChromaStore(chromadb.PersistentClient(path=str(folder / "chroma")),
+                        f"prop{next(_COLLECTIONS)}", VectorSpace("test-model", 4), folder / "lexical")
     store.lexical.sync()  # in step from the start: from now on only write / remove change it
     replaced = _apply(store, ops)
     expected = {r.id: (version(r.sha256, r.title, r.date, r.chunks), r.chunks)
                 for r in store.records().values()}
     assert store.lexical.held() == expected
-    assert LexicalIndex(store, folder / "incremental").sync() == 0  # nothing left to redo
+    assert LexicalIndex(store, store.lexical.folder).sync() == 0  # nothing left to redo
     rebuilt = LexicalIndex(store, folder / "rebuilt")
     rebuilt.sync()
     assert rebuilt.held() == expected
     for query in QUERIES:
-        for dates in ({}, {"since": "2022-01-01"}, {"until": "2021-12-31"}):
-            got, want = _results(store.lexical, query, **dates), _results(rebuilt, query, **dates)
+        for dates in (Filters(), Filters(since="2022-01-01"), Filters(until="2021-12-31")):
+            got, want = _results(store.lexical, query, dates), _results(rebuilt, query, dates)
             if replaced:  # BM25 statistics still count replaced chunks until tantivy merges segments
                 assert [cid for cid, _ in got] == [cid for cid, _ in want]
             else:
@@ -158,13 +157,13 @@ def _damage(folder, how: str) -> None:
                                  "another format"])
 def test_damaged_or_missing_bm25_files_are_rebuilt_not_trusted(seeded, settings, embedder, caplog, how):
     query = "How many Indian troops died in the Pathankot attack?"
-    before = [(r.chunk.id, r.score) for r in seeded.lexical.search(query, 5)]
-    folder = seeded.lexical.folder
+    before = [(r.chunk.id, r.lexical) for r in seeded.store.lexical.search(query, 5)]
+    folder = seeded.store.lexical.folder
     seeded.close()
     _damage(folder, how)
     reopened = Engine(settings, embedder=embedder)
     with caplog.at_level(logging.WARNING, logger="rag.store.lexical"):
-        after = [(r.chunk.id, r.score) for r in reopened.lexical.search(query, 5)]
+        after = [(r.chunk.id, r.lexical) for r in reopened.store.lexical.search(query, 5)]
     reopened.close()
     assert after == before
     if how != "meta.json deleted":
@@ -175,12 +174,12 @@ def test_date_filters_cut_without_changing_scores(seeded, settings):
     (settings.seeds_dir / "undated.txt").write_text("Pathankot has an airbase and a railway station.\n")
     (settings.seeds_dir / "later.txt").write_text("date 2023-05-01\nPathankot hosted a cricket match.\n")
     seeded.index([settings.seeds_dir])
-    every = {r.chunk.id: r for r in seeded.lexical.search("Pathankot", 50)}
-    since = seeded.lexical.search("Pathankot", 50, since="2021-01-01")
-    until = seeded.lexical.search("Pathankot", 50, until="2020-12-31")
+    every = {r.chunk.id: r for r in seeded.store.lexical.search("Pathankot", 50)}
+    since = seeded.store.lexical_search("Pathankot", 50, Filters(since="2021-01-01"))
+    until = seeded.store.lexical_search("Pathankot", 50, Filters(until="2020-12-31"))
     assert [r.chunk.date for r in since] == ["2023-05-01"]  # undated passages fail "since"
     assert {r.chunk.date for r in until} == {"2020-09-12", None}  # ... and pass "until"
-    assert all(r.score == every[r.chunk.id].score for r in since + until)
+    assert all(r.lexical == every[r.chunk.id].lexical for r in since + until)
 
 
 def _bm25_chunk_ids(folder) -> set[str]:
@@ -194,7 +193,7 @@ def _bm25_chunk_ids(folder) -> set[str]:
 def assert_bm25_matches_store(engine: Engine) -> None:
     """BM25 holds exactly the chunks of the store's complete documents, each at its version."""
     records = engine.store.records()
-    assert engine.lexical.held() == {
+    assert engine.store.lexical.held() == {
         r.id: (version(r.sha256, r.title, r.date, r.chunks), r.chunks) for r in records.values()}
     expected = {c.id for c in engine.store.chunks_of(sorted(records))} if records else set()
-    assert _bm25_chunk_ids(engine.lexical.folder) == expected
+    assert _bm25_chunk_ids(engine.store.lexical.folder) == expected

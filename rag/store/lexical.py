@@ -21,8 +21,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
+from rag.dates import date_number
 from rag.store.lexical_files import damaged_files
-from rag.types import Chunk, Document, ScoredChunk
+from rag.types import Chunk, Document, Filters, ScoredChunk
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +64,6 @@ def version(sha256: str, title: str, date: str | None, chunks: int) -> str:
     return hashlib.sha1(f"{sha256}\0{title}\0{date or ''}\0{chunks}".encode()).hexdigest()[:16]
 
 
-def date_number(date: str | None) -> int:
-    """2020-09-12 -> 20200912 (0 when undated), for range filters."""
-    return int(date.replace("-", "")) if date else 0
-
-
 class LexicalIndex:
     """BM25 (Snowball-stemmed English, title + text) over one collection, kept in ``folder``."""
 
@@ -80,9 +76,8 @@ class LexicalIndex:
         self._counts: tuple[int, int] | None = None  # the store's counts when last compared
         self._polled = self._compared = 0.0
 
-    def search(self, query: str, k: int, since: str | None = None,
-               until: str | None = None) -> list[ScoredChunk]:
-        """The k chunks with the highest BM25 score within the dates, best first."""
+    def search(self, query: str, k: int, filters: Filters = Filters()) -> list[ScoredChunk]:
+        """The k chunks with the highest BM25 score within the filters' dates, best first."""
         import tantivy
 
         self._follow()
@@ -92,10 +87,11 @@ class LexicalIndex:
         schema = self._index.schema
         words = tantivy.Query.boolean_query(
             [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t)) for t in terms])
-        if since or until:  # a filter only: it adds nothing to the score
+        if not filters.empty:  # a filter only: it adds nothing to the score
+            since, latest = filters.since, filters.latest
             dates = tantivy.Query.range_query(schema, "date", tantivy.FieldType.Integer,
                                               date_number(since) if since else None,
-                                              date_number(until) if until else None)
+                                              date_number(latest) if latest else None)
             words = tantivy.Query.boolean_query([(tantivy.Occur.Must, words), (
                 tantivy.Occur.Must, tantivy.Query.const_score_query(dates, 0.0))])
         searcher = self._index.searcher()
@@ -103,7 +99,7 @@ class LexicalIndex:
                          for score, address in searcher.search(words, k, count=False).hits),
                         key=lambda hit: (-hit[1], hit[0]))  # ties by id, whatever the segments
         chunks = {c.id: c for c in self.store.get_chunks([cid for cid, _ in ranked])} if ranked else {}
-        return [ScoredChunk(chunks[cid], score) for cid, score in ranked if cid in chunks]
+        return [ScoredChunk(chunks[cid], lexical=score) for cid, score in ranked if cid in chunks]
 
     def write(self, docs: list[Document], chunks: list[Chunk]) -> None:
         """Replace these documents' chunks (the store has just written them)."""
