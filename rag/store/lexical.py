@@ -136,6 +136,7 @@ class LexicalIndex:
         """
         with self._lock:
             self._open()
+            self._index.reload()  # another process sharing the folder may have committed
             self._counts, self._compared = self.store.counts(), time.monotonic()
             want = {r.id: (version(r.sha256, r.title, r.date, r.chunks), r.chunks)
                     for r in self.store.records().values()}
