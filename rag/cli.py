@@ -369,7 +369,7 @@ def serve(host, port, retriever, llm, llm_url, llm_model, where) -> None:
     from rag.store.address import publish_address, withdraw_address
 
     handler = logging.StreamHandler()
-    handler.setLevel(logging.INFO)  # bm25s sets its own logger to DEBUG when imported
+    handler.setLevel(logging.INFO)  # libraries that set their own loggers to DEBUG stay quiet
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         handlers=[handler])
     settings = local_settings(where, retriever=retriever, llm=llm, llm_url=llm_url, llm_model=llm_model)
