@@ -14,7 +14,8 @@ FEATURES with a label:
 
 A logistic regression (scikit-learn, standardized features, L2) rates sentences; a second one rates
 questions (answerable or not: clapnq and seeds by their flag, news by whether a passage holds the
-answer) from the best similarity and best neighbour similarity. Both are cross-validated with folds
+answer) from the best similarity, the best neighbour similarity and whether the best-rated sentence
+lacks the asked-for type. Both are cross-validated with folds
 by question; the answer threshold and the margin for further sentences are chosen on the out-of-fold
 figures (threshold: clapnq answered >= 0.90 of answerable and declined >= 0.80 of unanswerable with
 the most news answers, or, when no threshold meets both, the most declined at answered >= 0.90); the
@@ -163,24 +164,24 @@ def answerable(q: Question) -> int:
     return int(q.query.answerable)
 
 
-def fit_answerability(questions: list[Question]) -> tuple[np.ndarray, float]:
-    """The question stage: coefficients and intercept."""
+def fit_answerability(questions: list[Question], probs: list[np.ndarray]) -> tuple[np.ndarray, float]:
+    """The question stage on (out-of-fold) sentence probabilities: coefficients and intercept."""
     from sklearn.linear_model import LogisticRegression
 
-    x = np.array([answer_inputs(q.features) for q in questions])
+    x = np.array([answer_inputs(q.features, p) for q, p in zip(questions, probs)])
     model = LogisticRegression(C=C, max_iter=2000).fit(x, [answerable(q) for q in questions])
     return model.coef_[0], float(model.intercept_[0])
 
 
-def answerability_out_of_fold(questions: list[Question]) -> np.ndarray:
+def answerability_out_of_fold(questions: list[Question], probs: list[np.ndarray]) -> np.ndarray:
     """Each question's answerability from a question stage fitted on the other folds."""
     from sklearn.model_selection import KFold
 
     out = np.zeros(len(questions))
     for train, test in KFold(FOLDS, shuffle=True, random_state=0).split(questions):
-        coef, intercept = fit_answerability([questions[i] for i in train])
+        coef, intercept = fit_answerability([questions[i] for i in train], [probs[i] for i in train])
         for i in test:
-            z = answer_inputs(questions[i].features) @ coef + intercept
+            z = answer_inputs(questions[i].features, probs[i]) @ coef + intercept
             out[i] = 1 / (1 + np.exp(-z))
     return out
 
@@ -292,21 +293,21 @@ def main() -> None:
     x, y, w = training_rows(questions)
     print(f"{len(questions)} questions, {len(y)} sentences, {int(y.sum())} positive; features {FEATURES}")
     oof = out_of_fold(questions)
-    oof_answerability = answerability_out_of_fold(questions)
+    oof_answerability = answerability_out_of_fold(questions, oof)
     threshold = choose_threshold(questions, oof, oof_answerability)
     margin = choose_margin(questions, oof, oof_answerability, threshold)
     print(f"threshold {threshold} margin {margin}")
     print("out-of-fold:", json.dumps(figures(questions, oof, oof_answerability, threshold, margin)))
-    answer_coef, answer_intercept = fit_answerability(questions)
+    answer_coef, answer_intercept = fit_answerability(questions, oof)
     scorer = replace(fit(x, y, w), answer_coef=answer_coef, answer_intercept=answer_intercept,
                      threshold=threshold, margin=margin)
     inside = [scorer.probabilities(q.features) for q in questions]
-    inside_answerability = np.array([scorer.answerability(q.features) for q in questions])
+    inside_answerability = np.array([scorer.answerability(q.features, p) for q, p in zip(questions, inside)])
     print("in-sample:  ", json.dumps(figures(questions, inside, inside_answerability, threshold, margin)))
     print("declining curve (out-of-fold):")
     print("\n".join(curve(questions, oof, oof_answerability, margin)))
     print("sentence coefficients (standardized):", dict(zip(FEATURES, scorer.coef.round(3).tolist())))
-    print("question coefficients (best similarity, best neighbour similarity):",
+    print("question coefficients (best similarity, best neighbour similarity, best lacks the type):",
           scorer.answer_coef.round(3).tolist(), round(scorer.answer_intercept, 3))
     if args.write:
         PARAMETERS.write_text(json.dumps(scorer.to_dict(), indent=1) + "\n", encoding="utf-8")

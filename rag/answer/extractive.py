@@ -71,7 +71,7 @@ class ExtractiveAnswerer:
             return Scored([], np.zeros(0))
         features = feature_matrix(query, found, similarities(self.embedder, query, found))
         probability = self.scorer.probabilities(features)
-        return Scored(found, probability, self.scorer.answerability(features))
+        return Scored(found, probability, self.scorer.answerability(features, probability))
 
 
 def choose(scored: Scored, margin: float, limit: int) -> list[tuple[int, Candidate]]:

@@ -16,7 +16,8 @@ from rag.sentences import sentence_spans
 from rag.types import ScoredChunk
 
 FEATURES = ("similarity", "similarity_gap", "bm25", "overlap", "passage_rank", "passage_best",
-            "type_match", "type_missing", "type_near", "first_in_passage", "length", "neighbour_similarity")
+            "type_match", "type_missing", "type_near", "first_in_passage", "length", "neighbour_similarity",
+            "names_in_context")
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
     "a an the of in on at to for from by with and or but is are was were be been being do does "
@@ -34,6 +35,7 @@ _BOILERPLATE = re.compile(
 _MIN_CHARS = 15
 _HEADING_WORDS = 12
 _K1, _B = 1.2, 0.75
+_NAME = re.compile(r"\b[A-Z][\w'’-]*")
 _NEAR = 4  # words between an answer-typed span and a question word that still count as near
 
 
@@ -118,6 +120,7 @@ def feature_matrix(query: str, found: list[Candidate], similarity: np.ndarray) -
     bm25 = _bm25(asked, words)
     passage_best = _passage_best(found, similarity)
     neighbours = _neighbour_similarity(found, similarity)
+    names = _names_in_context(query, found)
     rows = []
     for i, c in enumerate(found):
         spans = typed_spans(c.text, kind, query) if kind != OTHER else []
@@ -125,7 +128,7 @@ def feature_matrix(query: str, found: list[Candidate], similarity: np.ndarray) -
         rows.append((similarity[i], similarity[i] - similarity.max(), bm25[i], overlap,
                      1.0 / (1 + c.rank), passage_best[i], float(bool(spans)),
                      float(kind != OTHER and not spans), float(_near(c.text, spans, set(asked))),
-                     float(c.position == 0), math.log(1 + len(words[i])), neighbours[i]))
+                     float(c.position == 0), math.log(1 + len(words[i])), neighbours[i], names[i]))
     return np.array(rows, dtype=np.float64).reshape(len(found), len(FEATURES))
 
 
@@ -160,6 +163,21 @@ def _passage_best(found: list[Candidate], similarity: np.ndarray) -> np.ndarray:
     for c, s in zip(found, similarity):
         best[c.rank] = max(best.get(c.rank, -1.0), float(s))
     return np.array([best[c.rank] for c in found])
+
+
+def _names_in_context(query: str, found: list[Candidate]) -> np.ndarray:
+    """Share of the question's names (capitalized words past its first) in the sentence or the one before.
+
+    A sentence about another event often matches the question's wording but not its names ("The
+    attack killed seven Indian troops." for a question about Mumbai); the sentence before it counts
+    because a sentence often names its subject only there ("They killed 166 people.").
+    """
+    names = set(content_words(" ".join(_NAME.findall(query.split(None, 1)[-1]))))
+    if not names:
+        return np.ones(len(found))
+    text = {(c.rank, c.position): c.text for c in found}
+    return np.array([len(names & set(content_words(text.get((c.rank, c.position - 1), "") + " " + c.text)))
+                     / len(names) for c in found])
 
 
 def _neighbour_similarity(found: list[Candidate], similarity: np.ndarray) -> np.ndarray:

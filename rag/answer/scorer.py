@@ -2,8 +2,9 @@
 
 The first rates each candidate sentence (P(it answers the question) from FEATURES) and picks what is
 quoted; the second rates the question (P(the passages answer it at all)) from the best sentence
-similarity and the best neighbour similarity among the candidates: on the dev sets these separate
-answerable from unanswerable questions better than the best sentence's own rating does. Both are fitted by
+similarity, the best neighbour similarity and whether the best sentence holds the asked-for kind of
+thing: on the dev sets these separate answerable from unanswerable questions better than the best
+sentence's own rating does. Both are fitted by
 ``benchmarks/fit_sentence_scorer.py`` on the dev sets and shipped as ``sentence_scorer.json`` beside
 this module, with the answer threshold chosen on out-of-fold figures.
 """
@@ -30,7 +31,7 @@ class SentenceScorer:
     scale: np.ndarray
     coef: np.ndarray
     intercept: float
-    answer_coef: np.ndarray  # on (best similarity, best neighbour similarity)
+    answer_coef: np.ndarray  # on answer_inputs()
     answer_intercept: float
     threshold: float  # answer when answerability reaches this; decline below
     margin: float  # a further sentence must score at least best - margin (in probability)
@@ -39,11 +40,12 @@ class SentenceScorer:
         """P(answers the question) for each row of features."""
         return _sigmoid(((features - self.mean) / self.scale) @ self.coef + self.intercept)
 
-    def answerability(self, features: np.ndarray) -> float:
+    def answerability(self, features: np.ndarray, probabilities: np.ndarray) -> float:
         """P(the candidates answer the question at all); 0 without candidates."""
         if not len(features):
             return 0.0
-        return float(_sigmoid(answer_inputs(features) @ self.answer_coef + self.answer_intercept))
+        return float(_sigmoid(answer_inputs(features, probabilities) @ self.answer_coef
+                              + self.answer_intercept))
 
     @classmethod
     def from_dict(cls, params: dict) -> SentenceScorer:
@@ -70,10 +72,13 @@ def shipped_scorer() -> SentenceScorer:
     return SentenceScorer.from_dict(json.loads(PARAMETERS.read_text(encoding="utf-8")))
 
 
-def answer_inputs(features: np.ndarray) -> np.ndarray:
-    """The question-level inputs: the best similarity and the best neighbour similarity."""
+def answer_inputs(features: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """The question-level inputs: the best similarity, the best neighbour similarity, and whether the
+    best-rated sentence lacks what the question asks for (a number for "how many", ...)."""
+    best = features[int(np.argmax(probabilities))]
     return np.array([features[:, FEATURES.index("similarity")].max(),
-                     features[:, FEATURES.index("neighbour_similarity")].max()])
+                     features[:, FEATURES.index("neighbour_similarity")].max(),
+                     best[FEATURES.index("type_missing")]])
 
 
 def _sigmoid(z):
