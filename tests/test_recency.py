@@ -13,7 +13,7 @@ from rag.engine import Engine
 from rag.eval.harness import answer_text
 from rag.retrieve.recency import Recency
 from rag.store.chroma import OVERFETCH, where
-from rag.types import Filters
+from rag.types import Citation, Filters
 
 QUESTION = "How much does a gallon of regular gas cost on average in the US?"
 STORIES = [  # without an as-of date the older story ranks first (BM25 likes its wording)
