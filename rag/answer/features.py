@@ -181,7 +181,13 @@ def _names_in_context(query: str, found: list[Candidate]) -> np.ndarray:
 
 
 def _neighbour_similarity(found: list[Candidate], similarity: np.ndarray) -> np.ndarray:
-    """For each candidate, the higher similarity of the sentences just before and after it."""
+    """For each candidate, the higher similarity of the sentences just before and after it.
+
+    A sentence alone in its passage (a one-line note) stands as its own context.
+    """
     at = {(c.rank, c.position): float(s) for c, s in zip(found, similarity)}
-    return np.array([max(at.get((c.rank, c.position - 1), 0.0), at.get((c.rank, c.position + 1), 0.0))
-                     for c in found])
+    out = []
+    for c in found:
+        around = [at[k] for k in ((c.rank, c.position - 1), (c.rank, c.position + 1)) if k in at]
+        out.append(max(around) if around else at[(c.rank, c.position)])
+    return np.array(out)
