@@ -421,7 +421,6 @@ def collections(where) -> None:
 @click.option("--title-in-chunk/--no-title-in-chunk", default=None, help="Embed the title with each chunk.")
 @click.option("--fusion", type=click.Choice(["weighted", "rrf"]), help="How hybrid fuses its lists.")
 @click.option("--fusion-weight", type=click.FloatRange(0, 1), help="Dense weight in weighted fusion.")
-@click.option("--min-relevance", type=float, help="Cosine below which the answerer declines.")
 @click.option("--retrieval-only", is_flag=True, help="Skip answering: retrieval figures only.")
 @click.option("--as-of-question-date", is_flag=True,
               help="Rank as of each question's date (news sets): like rag ask --as-of.")
@@ -429,15 +428,14 @@ def collections(where) -> None:
               help="Write every figure (and per-query detail) to this file.")
 @store_options()
 def eval_(dataset_dir, retrievers, limit_queries, sample_queries, sample_others, k, chunk_size, chunk_overlap,
-         title_in_chunk, fusion, fusion_weight, min_relevance, retrieval_only, as_of_question_date,
+         title_in_chunk, fusion, fusion_weight, retrieval_only, as_of_question_date,
          json_file, where) -> None:
     """Measure retrieval, answers, citations and declining on an eval set (corpus, queries, qrels)."""
     from rag.eval.data import read_eval_set
     from rag.eval.harness import EvalOptions, evaluate, format_table
 
     settings = local_settings(where, chunk_size=chunk_size, chunk_overlap=chunk_overlap,
-                              title_in_chunk=title_in_chunk, fusion=fusion, fusion_weight=fusion_weight,
-                              min_relevance=min_relevance)
+                              title_in_chunk=title_in_chunk, fusion=fusion, fusion_weight=fusion_weight)
     eval_set = read_eval_set(dataset_dir)
     options = EvalOptions(tuple(dict.fromkeys(retrievers)), limit_queries, sample_queries,
                           sample_others, k, answers=not retrieval_only,
