@@ -10,9 +10,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from rag.answer.local_llm import free_port
@@ -87,3 +88,18 @@ def chroma_server(folder: Path) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def wait_healthy(url: str, timeout: float = 180, failure: Callable[[], str | None] = lambda: None) -> None:
+    """Poll ``url``/healthz until it answers 200; fail early with ``failure()``'s text when it has one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if why := failure():
+            raise AssertionError(why)
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} was not ready in {timeout}s")
