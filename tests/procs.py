@@ -86,8 +86,23 @@ def chroma_server(folder: Path) -> Iterator[str]:
     try:
         yield url
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
+
+
+@contextlib.contextmanager
+def serving(index: Path, log: Path, timeout: float = 240,
+            **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """A real ``rag serve`` on a free port over ``index``, ready to answer; stopped afterwards."""
+    url = f"http://127.0.0.1:{free_port()}"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(rag_cmd("serve", "--port", url.rsplit(":", 1)[1], "--index", index),
+                                env=rag_env(**env), stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(url, timeout, lambda: None if proc.poll() is None else
+                     f"rag serve exited with {proc.returncode}:\n{log.read_text()}")
+        yield proc, url
+    finally:
+        stop(proc)
 
 
 def wait_healthy(url: str, timeout: float = 180, failure: Callable[[], str | None] = lambda: None) -> None:
@@ -103,3 +118,14 @@ def wait_healthy(url: str, timeout: float = 180, failure: Callable[[], str | Non
             pass
         time.sleep(0.2)
     raise AssertionError(f"{url} was not ready in {timeout}s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server with SIGTERM (SIGKILL after 30 s)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

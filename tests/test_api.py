@@ -321,6 +321,19 @@ def test_v1_chat_completion_keeps_markers_and_carries_citations(client):
     assert body["citations"][0]["n"] == 1
 
 
+def test_v1_fills_usage_with_whitespace_tokens_streamed_or_not(client):
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": PATHANKOT}]
+    body = client.post("/v1/chat/completions", json={"model": "rag", "messages": messages}).json()
+    completion = len(body["choices"][0]["message"]["content"].split())
+    assert body["usage"] == {"prompt_tokens": 2 + len(PATHANKOT.split()), "completion_tokens": completion,
+                             "total_tokens": 2 + len(PATHANKOT.split()) + completion}
+    streamed = client.post("/v1/chat/completions",
+                           json={"model": "rag", "messages": messages, "stream": True})
+    chunks = [json.loads(line[len("data: "):]) for line in streamed.text.splitlines()
+              if line.startswith("data: {")]
+    assert chunks[-1]["usage"] == body["usage"]
+
+
 @pytest.mark.parametrize("payload, status, message", [
     ({"model": "gpt-4", "messages": [{"role": "user", "content": "hi"}]}, 404, "unknown model 'gpt-4'"),
     ({"model": "rag", "messages": []}, 422, "messages: List should have at least 1 item"),

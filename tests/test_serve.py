@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import SEEDS
-from procs import wait_healthy
+from procs import stop, wait_healthy
 
 from rag.answer.local_llm import free_port
 from rag.settings import PROJECT_ROOT
@@ -62,12 +62,7 @@ def server(tmp_path_factory):
         wait_ready(url, proc, log)
         yield Server(url, log, began, time.monotonic() - began)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def test_serve_indexes_the_seeds_when_empty_and_says_so(server):
@@ -104,6 +99,7 @@ def test_the_openai_client_gets_an_answer_with_citations(server):
     assert "seven" in content and "[1]" in content
     citations = completion.model_extra["citations"]
     assert citations[0]["n"] == 1 and "seven" in citations[0]["quote"]
+    assert completion.usage.completion_tokens == len(content.split()) and completion.usage.total_tokens > 9
 
 
 def test_the_openai_client_streams_and_the_last_chunk_has_the_citations(server):
