@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import httpx
 from conftest import SEEDS
+from procs import stop as terminate
 
 from rag.answer.local_llm import free_port
 from rag.settings import PROJECT_ROOT
@@ -69,16 +69,12 @@ def start_server(tmp: Path, *args: str, port: int | None = None,
 
 
 def stop(proc: subprocess.Popen, kill: bool = False) -> None:
-    """Stop a server: SIGKILL when ``kill``, else terminate and wait."""
+    """Stop a server: SIGKILL when ``kill`` (as a crash would), else SIGTERM (procs.stop)."""
     if kill:
-        proc.send_signal(signal.SIGKILL)
-    else:
-        proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    else:
+        terminate(proc)
 
 
 @contextmanager
