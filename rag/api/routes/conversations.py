@@ -7,10 +7,16 @@ from dataclasses import asdict
 from fastapi import APIRouter
 
 from rag.api.deps import RuntimeDep
-from rag.api.models import ConversationList, ConversationOut, ConversationRename, ConversationSummaryOut
+from rag.api.models import (
+    ConversationList,
+    ConversationOut,
+    ConversationRename,
+    ConversationSummaryOut,
+    ErrorOut,
+)
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
-_UNKNOWN = {404: {"description": "Unknown conversation id."}}
+_UNKNOWN = {404: {"model": ErrorOut, "description": "Unknown conversation id."}}
 
 
 @router.get("", response_model=ConversationList)
