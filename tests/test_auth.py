@@ -15,7 +15,8 @@ from rag.settings import Settings
 
 WRITE_TOKEN, READ_TOKEN = "write-s3cret", "read-s3cret"
 OPEN = {"/healthz", "/login", "/logout"}
-WRITES = {("POST", "/api/documents"), ("DELETE", "/api/documents/{doc_id}"), ("POST", "/gradio_api/upload"),
+WRITES = {("POST", "/api/documents"), ("DELETE", "/api/documents/{doc_id:path}"),
+          ("POST", "/gradio_api/upload"),
           ("GET", "/gradio_api/upload_progress"),  # Gradio's upload feature as a whole
           ("POST", "/gradio_api/process_recording"), ("GET", "/gradio_api/dev/reload")} | {
           (m, p) for m in ("GET", "POST") for p in ("/gradio_api/vibe-edit", "/gradio_api/vibe-edit/",
