@@ -43,6 +43,7 @@ class Settings:
     llm_max_tokens: int = 256
     min_sentence_relevance: float = 0.50  # best question-sentence similarity to answer (see LLM_RESULTS.md)
     min_support: float = 0.6  # similarity a cited sentence needs to support a generated one
+    strict: bool = False  # remove generated sentences the documents do not support (else mark them)
     api_token: str | None = None
     max_question_chars: int = 2000
     max_upload_bytes: int = 20 * 1024 * 1024

@@ -9,9 +9,10 @@ from functools import partial
 
 import gradio as gr
 
+from rag.answer.policy import NOT_SUPPORTED
 from rag.engine import Engine
 from rag.errors import RagError
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, Sentence
 from rag.uploads import FileReport, ingest
 
 EngineGetter = Callable[[], Engine]
@@ -34,6 +35,7 @@ CSS = """
 mark.quote { background: #fde68a; padding: 0 .1rem; }
 #citation-context .passage { background: #f0fdf4; }
 #notice:not(:empty) p { color: #b91c1c; font-weight: 600; }
+#chat .unsupported { color: #6b7280; }
 """
 
 
@@ -84,6 +86,7 @@ def respond(get_engine: EngineGetter, message: str, messages: list[dict]) -> Ite
     try:
         for piece in get_engine().ask_stream(message, pairs(messages)):
             if isinstance(piece, Answer):
+                turn[-1]["content"] = answer_markdown(piece)  # the checked answer replaces the raw text
                 yield (turn, gr.skip(), sources_html(piece.citations), citation_choices(piece.citations),
                        answer_notice(piece))
             else:
@@ -94,12 +97,24 @@ def respond(get_engine: EngineGetter, message: str, messages: list[dict]) -> Ite
 
 
 def answer_notice(answer: Answer) -> str:
-    """The answer's notice, then the generated sentences that no passage supports."""
-    parts = [answer.notice] if answer.notice else []
-    if answer.unsupported:
-        quoted = " ".join(f"“{html.escape(s)}”" for s in answer.unsupported)
-        parts.append(f"Not supported by the documents: {quoted}")
-    return " ".join(parts)
+    """The answer's notice (why it is not what was asked for), if any."""
+    return answer.notice or ""
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer for the chat: generated sentences the documents do not support struck and labelled."""
+    if not answer.sentences:
+        return answer.answer
+    return " ".join(_sentence_markdown(s) for s in answer.sentences)
+
+
+def _sentence_markdown(sentence: Sentence) -> str:
+    """A supported sentence as it is; an unsupported one struck through, greyed, with the reason."""
+    marks = "".join(f" [{n}]" for n in sentence.citations)
+    if sentence.supported:
+        return sentence.text + marks
+    return (f"<span class='unsupported'><del>{html.escape(sentence.text)}</del>{marks} "
+            f"<em>({NOT_SUPPORTED})</em></span>")
 
 
 def pairs(messages: list[dict]) -> list[tuple[str, str]]:
