@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import shutil
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+from rag.answer.local_llm import free_port
 from rag.settings import PROJECT_ROOT
+
+CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
 
 _WORDS = ("river bridge council budget storm harbour vaccine election rail wheat court satellite "
           "festival museum drought tariff glacier union airport reactor forest ferry senate").split()
@@ -51,3 +61,29 @@ def make_corpus(folder: Path, docs: int, sentences: int = 30, seed: int = 7) -> 
         path.write_text(f"Report {n} on {rng.choice(_WORDS)}.\n\n" + " ".join(lines) + "\n")
         paths.append(path)
     return paths
+
+
+@contextlib.contextmanager
+def chroma_server(folder: Path) -> Iterator[str]:
+    """A real ``chroma run`` over ``folder`` on a free 127.0.0.1 port; its URL, stopped on exit."""
+    if CHROMA is None:
+        pytest.skip("the chroma command is not installed")
+    port = free_port()
+    server = subprocess.Popen([CHROMA, "run", "--path", str(folder), "--host", "127.0.0.1",
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise
+            time.sleep(0.2)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
