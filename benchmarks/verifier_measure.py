@@ -43,10 +43,13 @@ def main() -> None:
         if args.unlabelled:
             print_unlabelled(records, labels)
             continue
-        verdicts = [(labels[key], ok) for key, ok in sentence_verdicts(records, verifier, questions)
+        verdicts = [(key, labels[key], ok) for key, ok in sentence_verdicts(records, verifier, questions)
                     if labels.get(key) in ("supported", "unsupported")]
         print(f"== {path.name}: {len(records)} questions ==")
-        print_scores(verdicts)
+        print_scores([(label, ok) for _, label, ok in verdicts])
+        for key, label, ok in verdicts:
+            if (label == "supported") != ok:
+                print(f"  labelled {label}, verifier {'supported' if ok else 'unsupported'}: {key}")
         print_declines(records, questions, verifier, settings)
 
 
@@ -71,8 +74,6 @@ def print_scores(verdicts: list[tuple[str, bool]]) -> None:
     print(f"labelled sentences {len(verdicts)} (supported {gold}, unsupported {len(verdicts) - gold})")
     print(f"verifier precision {true_pos / max(1, said):.3f} ({true_pos}/{said})  "
           f"recall {true_pos / max(1, gold):.3f} ({true_pos}/{gold})")
-    wrong = [(label, ok) for label, ok in verdicts if (label == "supported") != ok]
-    print(f"disagreements {len(wrong)}")
 
 
 def print_declines(records: list[dict], questions: dict, verifier: Verifier, settings: Settings) -> None:
