@@ -45,6 +45,8 @@ def main() -> None:
             if (set_name, q.id) in done:
                 continue
             if set_name not in engines:
+                for previous in engines.values():
+                    previous.close()  # one engine a process may hold the index folder
                 engine = prepare_engine(read_eval_set(SETS[set_name]), settings, EvalOptions())
                 engine.settings = replace(engine.settings, llm=args.llm)
                 engines[set_name] = engine
