@@ -15,11 +15,11 @@ NO_SUPPORT_NOTICE = ("None of the language model's sentences is supported by you
 DECLINED_NOTICE = ("The language model found no answer in the passages, but they hold sentences that "
                    "answer the question; showing the extractive answer instead.")
 # Words that talk about the passages rather than the world: a sentence made only of them states no fact.
-_ABOUT_PASSAGES = frozenset(
+_ABOUT_PASSAGES = frozenset(content_words(
     "information info passage passages paragraph document documents text texts source sources context "
     "found find can be given provided mentioned mention mentions stated states state says said answer "
     "answers question questions based above below following specifically directly explicitly clearly "
-    "detail details also further more additional relevant".split())
+    "detail details also further more additional relevant"))  # stemmed as content_words stems
 _PASSAGE_NUMBER = re.compile(r"\b(?:passage|paragraph|document|source)s?\s+\[?\d+\]?", re.I)
 
 
@@ -31,7 +31,7 @@ def declines(text: str) -> bool:
 
 def states_no_fact(sentence: str) -> bool:
     """True for filler such as "This information is found in passage [1].": only talk about passages."""
-    return not content_words(_PASSAGE_NUMBER.sub(" ", sentence)) - _ABOUT_PASSAGES
+    return not set(content_words(_PASSAGE_NUMBER.sub(" ", sentence))) - _ABOUT_PASSAGES
 
 
 @dataclass(frozen=True)
