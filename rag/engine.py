@@ -95,7 +95,7 @@ class Engine:
 
             self._generator = GenerativeAnswerer(
                 backend, Verifier(self.embedder, self.settings.min_support), self.answerer,
-                self.settings.llm_timeout)
+                self.settings.llm_timeout, self.settings.strict)
         return self._generator
 
     def index(self, paths: Iterable[Path], prune: bool = False, rebuild: bool = False,

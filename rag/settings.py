@@ -43,6 +43,7 @@ class Settings:
     min_support: float = 0.6  # similarity a cited sentence needs to support a generated one
     api_token: str | None = None  # everything: ask, search, upload, delete
     read_token: str | None = None  # ask, search and citations only (needs api_token set too)
+    strict: bool = False  # remove generated sentences the documents do not support (else mark them)
     max_question_chars: int = 2000
     max_input_chars: int = 20000  # question plus conversation history
     max_upload_bytes: int = 20 * 1024 * 1024

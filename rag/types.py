@@ -105,6 +105,15 @@ class Citation:
     answer_span: tuple[int, int] | None = None  # document offsets, inside the quote, of the words that answer
 
 
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a generated answer: whether the documents support it, and its citation numbers."""
+
+    text: str
+    supported: bool
+    citations: list[int]
+
+
 @dataclass
 class Answer:
     """An answer with numbered citations; ``answered`` is False when the documents lack it."""
@@ -116,6 +125,7 @@ class Answer:
     backend: str = "extractive"
     notice: str | None = None
     unsupported: list[str] = field(default_factory=list)  # generated sentences no citation supports
+    sentences: list[Sentence] = field(default_factory=list)  # a generated answer's sentences, checked
 
     def to_dict(self) -> dict:
         """The JSON shape shared by ``rag ask --json`` and the API."""

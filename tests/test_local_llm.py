@@ -77,3 +77,25 @@ def test_the_api_streams_and_verifies_a_real_model_answer(seeded):
         assert cited and all(isinstance(c["verified"], bool) for c in cited)
         for c in cited:
             assert client.get(f"/api/citations/{c['id']}").json()["quote"] == c["quote"]
+
+
+def test_smollm2_sentences_are_marked_or_removed_when_strict(seeded):
+    """Every sentence SmolLM2 writes is flagged; strict mode shows only the supported ones."""
+    question = "What did India and the US ask Pakistan to do?"
+    seeded.settings = replace(seeded.settings, llm=f"gguf:{MODEL}", llm_timeout=600.0)
+    marked = seeded.ask(question)
+    seeded.settings = replace(seeded.settings, strict=True)
+    seeded._generator = None  # the strict setting is read when the answering stage is built
+    strict = seeded.ask(question)
+    for answer in (marked, strict):
+        assert answer.answered and all(seeded.lookup(c.id).quote == c.quote for c in answer.citations)
+        if answer.notice:  # nothing SmolLM2 wrote was supported: the extractive answer instead
+            assert answer.backend == "extractive" and answer.sentences == [] and answer.unsupported
+            continue
+        assert [s.text for s in answer.sentences if not s.supported] == (
+            answer.unsupported if answer is marked else [])
+        verified = {c.n for c in answer.citations if c.verified}
+        assert all(set(s.citations) & verified for s in answer.sentences if s.supported)
+    assert strict.unsupported == marked.unsupported
+    assert not any(s in strict.answer for s in strict.unsupported if not strict.notice)
+    assert all(s in marked.answer for s in marked.unsupported if not marked.notice)

@@ -11,7 +11,7 @@ from rag.answer.conversation import history_pairs
 from rag.api.auth import NEED_WRITE
 from rag.conversations import ConversationStore
 from rag.errors import NotReady
-from rag.types import Answer
+from rag.types import Answer, Sentence
 from rag.window import chat as ui
 from rag.window import conversations, documents
 
@@ -150,9 +150,14 @@ def test_an_unknown_citation_is_a_message(seeded):
     assert context == "" and "no longer indexed" in notice
 
 
-def test_the_notice_names_sentences_no_passage_supports():
-    answer = Answer(question="q", answer="It rained. [1]", answered=True, notice="Model slow.",
-                    unsupported=["It rained <b>hard</b>."])
-    assert ui.answer_notice(answer) == (
-        "Model slow. Not supported by the documents: “It rained &lt;b&gt;hard&lt;/b&gt;.”")
-    assert ui.answer_notice(Answer(question="q", answer="a", answered=True)) == ""
+def test_unsupported_sentences_are_struck_and_labelled_in_the_chat():
+    answer = Answer(question="q", answer="Seven died. [1] It rained <b>hard</b>. [2]", answered=True,
+                    notice="Model slow.", unsupported=["It rained <b>hard</b>."],
+                    sentences=[Sentence("Seven died.", True, [1]),
+                               Sentence("It rained <b>hard</b>.", False, [2])])
+    assert ui.answer_markdown(answer) == (
+        "Seven died. [1] <span class='unsupported'><del>It rained &lt;b&gt;hard&lt;/b&gt;.</del> [2] "
+        "<em>(not supported by your documents)</em></span>")
+    assert ui.answer_notice(answer) == "Model slow."
+    plain = Answer(question="q", answer="Seven died. [1]", answered=True)
+    assert ui.answer_markdown(plain) == "Seven died. [1]" and ui.answer_notice(plain) == ""

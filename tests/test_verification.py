@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.verification import Verifier, numbers_in, split_claims
+from rag.answer.verification import Verifier, numbers_in, split_claims, word_forms
 from rag.engine import Engine
 from rag.types import ScoredChunk
 
@@ -78,3 +78,75 @@ def test_markers_after_the_period_stay_with_their_sentence():
 
 def test_numbers_in_words_and_digits_compare_equal():
     assert numbers_in("seven troops, 1,200 people in 2016") == {"7", "1200", "2016"}
+
+
+MUSICALS = {
+    "revival.txt": "Since 2019 the lawyer Billy Flynn has been played by Tony Yazbeck, who took over the "
+                   "part from Brian O'Brien. The show is Chicago, the longest-running American musical "
+                   "revival on Broadway.\n",
+    "song.txt": "Fooled Around and Fell in Love is a song written and performed by blues guitarist Elvin "
+                "Bishop. Bishop does not sing lead vocals on the track; feeling that his gravelly voice "
+                "would not do the song justice, he invited vocalist Mickey Thomas to sing it.\n",
+    "dam.txt": "The Three Gorges Dam spans the Yangtze river. It was built by the government of China "
+               "and finished in 2012.\n",
+}
+
+
+@pytest.fixture
+def library(engine: Engine, tmp_path) -> Engine:
+    """An engine over three short documents in a real Chroma folder."""
+    folder = tmp_path / "library"
+    folder.mkdir()
+    for name, text in MUSICALS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    engine.index([folder])
+    return engine
+
+
+def passage_about(engine: Engine, words: str) -> list[ScoredChunk]:
+    """The retrieved passage that contains the words, alone."""
+    return [p for p in engine.search(words, k=3) if words in p.chunk.text][:1]
+
+
+def test_a_fact_stated_across_two_neighbouring_sentences_is_supported(library, verifier):
+    passages = passage_about(library, "Billy Flynn")
+    claim = "Tony Yazbeck currently plays Billy Flynn in Chicago [1]."
+    checked = verifier.verify(claim, passages)
+    assert checked.unsupported == []
+    [citation] = checked.citations
+    assert citation.quote.startswith("Since 2019") and citation.quote.endswith("on Broadway.")
+    assert library.lookup(citation.id).quote == citation.quote  # the span covers both sentences
+
+
+def test_a_negation_about_the_same_subject_is_caught(library, verifier):
+    passages = passage_about(library, "Elvin Bishop")
+    wrong = verifier.verify("Elvin Bishop sings Fooled Around and Fell in Love [1].", passages)
+    assert wrong.unsupported == ["Elvin Bishop sings Fooled Around and Fell in Love."]
+    right = verifier.verify("Mickey Thomas sings the lead vocals on Fooled Around and Fell in Love [1].",
+                            passages)
+    assert right.unsupported == [] and right.sentences[0].supported
+
+
+def test_a_nationality_matches_the_country_the_passage_names(library, verifier):
+    passages = passage_about(library, "Three Gorges")
+    checked = verifier.verify("The Three Gorges Dam was built by the Chinese government [1].", passages)
+    assert checked.unsupported == [] and checked.citations[0].verified
+    other = verifier.verify("The Three Gorges Dam was built by the Japanese government [1].", passages)
+    assert other.unsupported == ["The Three Gorges Dam was built by the Japanese government."]
+
+
+def test_name_forms_cover_country_people_plural_and_possessive():
+    assert word_forms("Chinese") & word_forms("China")
+    assert word_forms("French") & word_forms("France")
+    assert word_forms("Pakistani") & word_forms("Pakistan")
+    assert word_forms("Kennedys") & word_forms("Kennedy")
+    assert word_forms("Bishop's") & word_forms("Bishop")
+    assert not word_forms("Japanese") & word_forms("China")
+
+
+def test_a_bare_answer_is_checked_together_with_its_question(seeded, verifier):
+    question = "How many people were killed in the Mumbai attacks?"
+    found = seeded.search(question, k=3)
+    assert verifier.verify("166 [1]", found, question).unsupported == []
+    assert verifier.verify("Nepal [1]", found, question).unsupported == ["Nepal"]
+    assert verifier.verify("It rained [1]", found, question).unsupported == ["It rained"]

@@ -10,14 +10,17 @@ from collections.abc import Callable, Iterator
 from rag.answer.conversation import standalone_query
 from rag.answer.extractive import NOT_FOUND, ExtractiveAnswerer
 from rag.answer.llm import ChatBackend
+from rag.answer.policy import AnswerPolicy
 from rag.answer.verification import Verifier
 from rag.types import Answer, ScoredChunk
 
 ANSWER_SYSTEM = (
-    "You answer questions using only the numbered passages the user gives you. Write a short answer "
-    "of one to three sentences. After every sentence write the number of the passage it comes from in "
-    "square brackets, like [1]. If the passages do not contain the answer, reply exactly: "
-    + NOT_FOUND)
+    "You answer questions using only the numbered passages the user gives you. The answer is usually "
+    "in one of them, often in other words than the question: read every passage before you decide. "
+    "Answer in one or two short sentences that state the answer itself (a name, number, date, place "
+    "or fact), each followed by the number of the passage it comes from in square brackets, like [1]. "
+    "Do not write sentences about the passages, such as where the information is found. Only when no "
+    "passage answers the question, reply exactly: " + NOT_FOUND)
 CONDENSE_SYSTEM = (
     "Rewrite the user's last question so that it can be understood without the conversation. "
     "Reply with the rewritten question only.")
@@ -39,17 +42,11 @@ def format_history(history: History) -> str:
     return "\n".join(f"User: {user}\nAssistant: {assistant}" for user, assistant in history)
 
 
-def declines(text: str) -> bool:
-    """True when the model said the passages do not answer."""
-    plain = " ".join(text.lower().split())
-    return plain.startswith(NOT_FOUND.lower()[:30]) or "do not contain an answer" in plain
-
-
 class GenerativeAnswerer:
     """Answers with an LLM from retrieved passages, verifies every citation, falls back on faults."""
 
     def __init__(self, backend: ChatBackend, verifier: Verifier, fallback: ExtractiveAnswerer,
-                 timeout: float) -> None:
+                 timeout: float, strict: bool = False) -> None:
         from langchain_core.output_parsers import StrOutputParser
         from langchain_core.prompts import ChatPromptTemplate
         from langchain_core.runnables import RunnableLambda, RunnablePassthrough
@@ -58,6 +55,7 @@ class GenerativeAnswerer:
         self.verifier = verifier
         self.fallback = fallback
         self.timeout = timeout
+        self.policy = AnswerPolicy(verifier, fallback, strict)
         self.condense = (ChatPromptTemplate.from_messages(
             [("system", CONDENSE_SYSTEM),
              ("human", "Conversation:\n{history}\n\nLast question: {question}")])
@@ -91,7 +89,7 @@ class GenerativeAnswerer:
         except Exception as exc:  # a down, slow or garbled endpoint: fall back, never a traceback
             yield from self._fall_back(question, query, passages, exc, text)
             return
-        yield self._verified(question, text, passages)
+        yield self.policy.answer(question, query, text, passages, self.backend.name)
 
     def _standalone(self, question: str, history: History | None) -> str:
         """The question rewritten by the model to stand alone when there is a conversation."""
@@ -128,15 +126,6 @@ class GenerativeAnswerer:
                 yield item
         finally:
             stop.set()
-
-    def _verified(self, question: str, text: str, passages: list[ScoredChunk]) -> Answer:
-        """The generated text checked against the passages."""
-        if declines(text):
-            return self._answer(question, NOT_FOUND, answered=False)
-        checked = self.verifier.verify(text, passages)
-        answer = self._answer(question, checked.text, answered=True)
-        answer.citations, answer.unsupported = checked.citations, checked.unsupported
-        return answer
 
     def _fall_back(self, question: str, query: str, passages: list[ScoredChunk], exc: Exception,
                    streamed: str) -> Iterator[str | Answer]:

@@ -10,7 +10,7 @@ import numpy as np
 from rag.answer.citations import citation_id
 from rag.embedding import Embedder
 from rag.sentences import sentence_spans
-from rag.types import Citation, ScoredChunk
+from rag.types import Citation, ScoredChunk, Sentence
 
 _MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
@@ -26,11 +26,27 @@ _NOT_NAMES = frozenset(
     "i a an the this that these those it its he she they we you his her their our in on at of for to "
     "and or but as by with from after before during when while if however also yes no according "
     "in the".split())
+# Endings that turn a country into its people or a name into its plural ("China"/"Chinese" share "chin").
+_ENDINGS = ("ians", "ian", "ans", "ese", "ish", "an", "ia", "es", "a", "i", "s", "y")
+_IRREGULAR = {"french": "france", "dutch": "netherlands", "british": "britain", "swiss": "switzerland",
+              "spanish": "spain", "english": "england", "welsh": "wales", "irish": "ireland",
+              "scottish": "scotland", "danish": "denmark", "swedish": "sweden", "finnish": "finland",
+              "polish": "poland", "turkish": "turkey", "greek": "greece", "thai": "thailand",
+              "filipino": "philippines", "norwegian": "norway", "icelandic": "iceland",
+              "portuguese": "portugal", "peruvian": "peru", "arab": "arabia", "kiwi": "zealand"}
+_IRREGULAR.update({country: people for people, country in list(_IRREGULAR.items())})
+_NEGATION = re.compile(r"(?:\b(?:not|never|no longer|neither|nor)\b|n\s?['’]\s?t\b)(?!\s+(?:only|just)\b)",
+                       re.I)
+_CLAUSE = re.compile(r"[;:,.!?()]|\b(?:but|although|though|while|whereas|however)\b", re.I)
+_AUXILIARY = frozenset("be is are was were been being do does did have has had can could will would "
+                       "shall should may might must also actually even ever".split())
+_LOWER = re.compile(r"[a-z][a-z'’-]*")
+_FRAGMENT_WORDS = 4  # a claim of fewer words is a bare answer, not a sentence
 
 
 @dataclass(frozen=True)
 class Span:
-    """One sentence of a passage, in document coordinates."""
+    """One sentence of a passage, or two neighbouring ones, in document coordinates."""
 
     passage: int  # 1-based number of the passage in the prompt
     start: int
@@ -48,14 +64,37 @@ class Claim:
     dropped: list[int] = field(default_factory=list)  # markers naming passages that do not exist
 
 
+@dataclass(frozen=True)
+class Support:
+    """The best passage text found for a claim, its similarity, and whether it holds the claim."""
+
+    span: Span
+    score: float
+    holds: bool
+
+
+@dataclass
+class Checked:
+    """A claim with the support found in each passage it cites (or the passage found for it)."""
+
+    claim: Claim
+    supports: list[Support]
+
+    @property
+    def supported(self) -> bool:
+        """True when some passage supports the claim."""
+        return any(s.holds for s in self.supports)
+
+
 @dataclass
 class Verified:
-    """The checked answer: text with renumbered markers, citations, and unsupported sentences."""
+    """The checked answer: text with renumbered markers, citations, and each sentence's verdict."""
 
     text: str
     citations: list[Citation]
     unsupported: list[str]
     dropped: int  # markers removed because their passage does not exist
+    sentences: list[Sentence] = field(default_factory=list)
 
 
 def split_claims(text: str, passages: int) -> list[Claim]:
@@ -88,11 +127,33 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
-def names_in(text: str) -> set[str]:
-    """Capitalised words after the first: the names a claim states, lower-cased."""
-    words = _WORD.findall(text)[1:]
-    return {w.lower().strip("'’-") for w in words
-            if w[0].isupper() and w.lower() not in _NOT_NAMES and len(w) > 1}
+def names_in(text: str, first: bool = False) -> set[str]:
+    """Capitalised words (after the first, unless asked): the names a text states, lower-cased."""
+    words = _WORD.findall(text)[0 if first else 1:]
+    return {_bare(w) for w in words if w[0].isupper() and w.lower() not in _NOT_NAMES and len(w) > 1}
+
+
+def bare_answer(claim: str) -> bool:
+    """True for an answer without a sentence around it ("166.", "Mahaveer Singhvi."): a number or name."""
+    return len(_WORD.findall(claim)) < _FRAGMENT_WORDS and bool(numbers_in(claim) or names_in(claim, True))
+
+
+def _bare(word: str) -> str:
+    """A word lower-cased without its possessive ending or stray apostrophes."""
+    return re.sub(r"['’]s$", "", word.lower()).strip("'’-")
+
+
+def word_forms(word: str) -> set[str]:
+    """A word and its stems: "Chinese" and "China" both give "chin", "Kennedys" gives "kennedy"."""
+    word = _bare(word)
+    forms = {word, *([_IRREGULAR[word]] if word in _IRREGULAR else [])}
+    forms |= {word[:-len(e)] for e in _ENDINGS if word.endswith(e) and len(word) - len(e) >= 4}
+    return forms
+
+
+def name_appears(name: str, source: str, source_forms: set[str]) -> bool:
+    """True when the source states the name in some form (plural, possessive, country or people)."""
+    return name[:5] in source.lower() or bool(word_forms(name) & source_forms)
 
 
 def facts_match(claim: str, support: str, context: str = "") -> bool:
@@ -100,8 +161,29 @@ def facts_match(claim: str, support: str, context: str = "") -> bool:
     source = f"{support} {context}"
     if not numbers_in(claim) <= numbers_in(source):
         return False
-    lowered = source.lower()
-    return all(name[:5] in lowered for name in names_in(claim))
+    forms = {f for w in _WORD.findall(source) for f in word_forms(w)}
+    return all(name_appears(name, source, forms) for name in names_in(claim, bare_answer(claim)))
+
+
+def contradicts(claim: str, passage: str) -> bool:
+    """True when the passage denies what the claim asserts about the same subject.
+
+    "Bishop does not sing lead vocals" contradicts "Elvin Bishop sings the song": a negated clause
+    whose subject shares a name with the claim and whose verb the claim states without a negation.
+    """
+    if _NEGATION.search(claim):
+        return False
+    names = names_in(claim) | {_bare(w) for w in _WORD.findall(claim)[:1]}
+    verbs = {f for w in _LOWER.findall(claim.lower()) if w not in _AUXILIARY for f in word_forms(w)}
+    for clause in _CLAUSE.split(passage):
+        negation = _NEGATION.search(clause or "")
+        if not negation:
+            continue
+        subject_forms = {f for w in _WORD.findall(clause[:negation.start()]) for f in word_forms(w)}
+        after = [w for w in _LOWER.findall(clause[negation.end():].lower()) if w not in _AUXILIARY][:1]
+        if after and word_forms(after[0]) & verbs and any(word_forms(n) & subject_forms for n in names):
+            return True
+    return False
 
 
 class Verifier:
@@ -111,54 +193,62 @@ class Verifier:
         self.embedder = embedder
         self.min_support = min_support
 
-    def verify(self, text: str, passages: list[ScoredChunk]) -> Verified:
+    def verify(self, text: str, passages: list[ScoredChunk], question: str = "") -> Verified:
         """Drop markers for missing passages, check each citation, renumber, flag unsupported sentences."""
+        return cite(self.check(text, passages, question), passages)
+
+    def check(self, text: str, passages: list[ScoredChunk], question: str = "") -> list[Checked]:
+        """Each sentence of the answer with the support its passages give it.
+
+        A bare answer ("166.", "Mahaveer Singhvi.") is compared together with the question it answers.
+        """
         claims = split_claims(text, len(passages))
-        spans = _passage_spans(passages)
+        sentences, pairs = _passage_spans(passages)
+        spans = sentences + pairs
         if not claims or not spans:
-            return Verified(text.strip(), [], [c.text for c in claims], sum(len(c.dropped) for c in claims))
-        vectors = self.embedder.embed([c.text for c in claims] + [s.text for s in spans])
+            return [Checked(c, []) for c in claims]
+        meant = [f"{question} {c.text}" if bare_answer(c.text) else c.text for c in claims]
+        vectors = self.embedder.embed(meant + [s.text for s in spans])
         similarity = vectors[:len(claims)] @ vectors[len(claims):].T
-        builder = _Builder(passages)
-        sentences = [self._check(c, similarity[i], spans, passages, builder) for i, c in enumerate(claims)]
-        unsupported = [c.text for c, (_, ok) in zip(claims, sentences) if not ok]
-        return Verified(" ".join(s for s, _ in sentences), builder.citations, unsupported,
-                        sum(len(c.dropped) for c in claims))
+        return [self._check(c, similarity[i], spans, len(sentences), passages) for i, c in enumerate(claims)]
 
-    def _check(self, claim: Claim, similarity: np.ndarray, spans: list[Span],
-               passages: list[ScoredChunk], builder: _Builder) -> tuple[str, bool]:
-        """The claim with renumbered markers, and whether any citation supports it."""
-        marks: list[int] = []
-        supported = False
-        for n in claim.cited:
-            span, score, ok = self._support(claim.text, similarity, spans, passages, {n})
-            marks.append(builder.add(span, score, ok))
-            supported |= ok
-        if not claim.cited:  # an uncited sentence: attach the passage that supports it, if one does
-            span, score, ok = self._support(claim.text, similarity, spans, passages, None)
-            if ok:
-                marks.append(builder.add(span, score, ok))
-                supported = True
-        suffix = "".join(f" [{m}]" for m in dict.fromkeys(marks))
-        return claim.text + suffix, supported
+    def _check(self, claim: Claim, similarity: np.ndarray, spans: list[Span], singles: int,
+               passages: list[ScoredChunk]) -> Checked:
+        """The support each cited passage gives; an uncited sentence gets the passage that supports it."""
+        if claim.cited:
+            return Checked(claim, [self._support(claim.text, similarity, spans, singles, passages, {n})
+                                   for n in claim.cited])
+        found = self._support(claim.text, similarity, spans, singles, passages, None)
+        return Checked(claim, [found] if found.holds else [])
 
-    def _support(self, claim: str, similarity: np.ndarray, spans: list[Span],
-                 passages: list[ScoredChunk], allowed: set[int] | None) -> tuple[Span | None, float, bool]:
-        """The best supporting sentence among the allowed passages, its similarity, and whether it holds."""
-        best: tuple[Span | None, float] = (None, -1.0)
-        for i in np.argsort(-similarity):
-            span = spans[i]
-            if allowed is not None and span.passage not in allowed:
-                continue
-            score = float(similarity[i])
-            if best[0] is None:
-                best = (span, score)
-            if score < self.min_support:
-                break
-            chunk = passages[span.passage - 1].chunk
-            if facts_match(claim, span.text, f"{span.previous} {chunk.title} {chunk.date or ''}"):
-                return span, score, True
-        return best[0], best[1], False
+    def _support(self, claim: str, similarity: np.ndarray, spans: list[Span], singles: int,
+                 passages: list[ScoredChunk], allowed: set[int] | None) -> Support:
+        """The best supporting sentence (else pair of neighbouring sentences) among the allowed passages."""
+        order = [i for i in np.argsort(-similarity) if allowed is None or spans[i].passage in allowed]
+        groups = ([i for i in order if i < singles], [i for i in order if i >= singles])
+        for group in groups:
+            for i in group:
+                span, score = spans[i], float(similarity[i])
+                if score < self.min_support:
+                    break
+                chunk = passages[span.passage - 1].chunk
+                if (facts_match(claim, span.text, f"{span.previous} {chunk.title} {chunk.date or ''}")
+                        and not contradicts(claim, chunk.text)):
+                    return Support(span, score, True)
+        best = groups[0][0]  # a cited passage always has a sentence: the closest one is shown
+        return Support(spans[best], float(similarity[best]), False)
+
+
+def cite(checked: list[Checked], passages: list[ScoredChunk]) -> Verified:
+    """The answer text with markers renumbered in order of first use, its citations and verdicts."""
+    builder = _Builder(passages)
+    texts, sentences = [], []
+    for c in checked:
+        marks = list(dict.fromkeys(builder.add(s) for s in c.supports))
+        texts.append(c.claim.text + "".join(f" [{m}]" for m in marks))
+        sentences.append(Sentence(c.claim.text, c.supported, marks))
+    return Verified(" ".join(texts), builder.citations, [c.claim.text for c in checked if not c.supported],
+                    sum(len(c.claim.dropped) for c in checked), sentences)
 
 
 class _Builder:
@@ -169,10 +259,10 @@ class _Builder:
         self.citations: list[Citation] = []
         self._numbers: dict[tuple[int, int, int, bool], int] = {}
 
-    def add(self, span: Span | None, score: float, verified: bool) -> int:
-        """The citation number for a span (its passage's opening sentence when none matched)."""
-        assert span is not None
-        key = (span.passage, span.start, span.end, verified)
+    def add(self, support: Support) -> int:
+        """The citation number for a supporting span."""
+        span = support.span
+        key = (span.passage, span.start, span.end, support.holds)
         if key not in self._numbers:
             chunk = self.passages[span.passage - 1].chunk
             n = len(self.citations) + 1
@@ -180,19 +270,24 @@ class _Builder:
             self.citations.append(Citation(
                 n=n, id=citation_id(chunk.id, span.start, span.end), doc_id=chunk.doc_id,
                 title=chunk.title, source=chunk.source, date=chunk.date, quote=span.text,
-                start=span.start, end=span.end, chunk_id=chunk.id, score=round(score, 4),
-                passage=chunk.text, passage_start=chunk.start, page=chunk.page, verified=verified))
+                start=span.start, end=span.end, chunk_id=chunk.id, score=round(support.score, 4),
+                passage=chunk.text, passage_start=chunk.start, page=chunk.page, verified=support.holds))
         return self._numbers[key]
 
 
-def _passage_spans(passages: list[ScoredChunk]) -> list[Span]:
-    """Every sentence of every passage, numbered by passage, in document coordinates."""
-    spans = []
+def _passage_spans(passages: list[ScoredChunk]) -> tuple[list[Span], list[Span]]:
+    """Every sentence of every passage, and every two neighbouring sentences (a fact may span both)."""
+    singles, pairs = [], []
     for n, p in enumerate(passages, start=1):
         chunk = p.chunk
+        sentences = sentence_spans(chunk.text)
         previous = ""
-        for start, end in sentence_spans(chunk.text):
+        for i, (start, end) in enumerate(sentences):
             text = chunk.text[start:end]
-            spans.append(Span(n, chunk.start + start, chunk.start + end, text, previous))
+            singles.append(Span(n, chunk.start + start, chunk.start + end, text, previous))
+            if i + 1 < len(sentences):
+                stop = sentences[i + 1][1]
+                pairs.append(Span(n, chunk.start + start, chunk.start + stop, chunk.text[start:stop],
+                                  previous))
             previous = text
-    return spans
+    return singles, pairs

@@ -9,8 +9,9 @@ import gradio as gr
 
 from rag.answer.conversation import history_pairs
 from rag.api.public import public_source
+from rag.answer.policy import NOT_SUPPORTED
 from rag.conversations import ConversationStore
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, Sentence
 from rag.window.common import EngineGetter, human, plural
 
 CARD_CONTEXT = 240  # characters of passage shown around a quote in the sources panel
@@ -31,6 +32,7 @@ def respond(get_engine: EngineGetter, store: ConversationStore, message: str, me
     try:
         for piece in get_engine(collection).ask_stream(message, history_pairs(messages)):
             if isinstance(piece, Answer):
+                turn[-1]["content"] = answer_markdown(piece)  # the checked answer replaces the raw text
                 conversation_id = store.add(conversation_id, piece, collection)
                 yield (turn, gr.skip(), sources_html(piece.citations), citation_choices(piece.citations),
                        answer_notice(piece), conversation_id)
@@ -42,12 +44,24 @@ def respond(get_engine: EngineGetter, store: ConversationStore, message: str, me
 
 
 def answer_notice(answer: Answer) -> str:
-    """The answer's notice, then the generated sentences that no passage supports."""
-    parts = [answer.notice] if answer.notice else []
-    if answer.unsupported:
-        quoted = " ".join(f"“{html.escape(s)}”" for s in answer.unsupported)
-        parts.append(f"Not supported by the documents: {quoted}")
-    return " ".join(parts)
+    """The answer's notice (why it is not what was asked for), if any."""
+    return answer.notice or ""
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer for the chat: generated sentences the documents do not support struck and labelled."""
+    if not answer.sentences:
+        return answer.answer
+    return " ".join(_sentence_markdown(s) for s in answer.sentences)
+
+
+def _sentence_markdown(sentence: Sentence) -> str:
+    """A supported sentence as it is; an unsupported one struck through, greyed, with the reason."""
+    marks = "".join(f" [{n}]" for n in sentence.citations)
+    if sentence.supported:
+        return sentence.text + marks
+    return (f"<span class='unsupported'><del>{html.escape(sentence.text)}</del>{marks} "
+            f"<em>({NOT_SUPPORTED})</em></span>")
 
 
 def sources_html(citations: list[Citation]) -> str:

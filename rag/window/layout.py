@@ -34,6 +34,7 @@ mark.quote { background: #fde68a; padding: 0 .1rem; }
 #chat .bubble-wrap { margin-top: 2.6rem; height: calc(100% - 2.6rem); }  /* below the chat's icons */
 #conversation-list .wrap { flex-direction: column; align-items: stretch; }
 #notice:not(:empty) p { color: #b91c1c; font-weight: 600; }
+#chat .unsupported { color: #6b7280; }
 #document-list .table-scroll { max-height: 420px; overflow: auto; }
 #document-list table { width: 100%; border-collapse: collapse; font-size: .9rem; }
 #document-list th, #document-list td { text-align: left; padding: .3rem .5rem; vertical-align: top;
