@@ -105,6 +105,16 @@ def test_eight_sources_with_long_titles_scroll_inside_their_panel(served, open_w
     served.conversations.delete(conversation)
 
 
+def test_the_words_that_answer_are_bold_in_the_quote_and_stay_so_after_a_reload(open_window):
+    page = open_window()
+    ask(page, "How many Indian troops died in the Pathankot attack?")
+    bold = page.locator("#sources mark.quote b.answer")
+    expect(bold).to_have_text("seven", timeout=LONG)
+    assert int(bold.evaluate("e => getComputedStyle(e).fontWeight")) >= 600
+    page.reload(wait_until="load")
+    expect(bold).to_have_text("seven", timeout=LONG)  # the span came back from the saved conversation
+
+
 def test_a_conversation_is_saved_survives_a_reload_and_reopens(served, open_window):
     page = open_window()
     ask(page, "Who led the US delegation?")
