@@ -128,6 +128,7 @@ def _title(question: str) -> str:
 def answer_from_dict(data: dict) -> Answer:
     """An Answer back from its JSON shape; fields a newer version added are kept when known, else dropped."""
     known = {f.name for f in fields(Citation)}
-    citations = [Citation(**{k: v for k, v in c.items() if k in known}) for c in data.get("citations", [])]
+    citations = [Citation(**{k: tuple(v) if isinstance(v, list) else v  # JSON keeps spans as lists
+                             for k, v in c.items() if k in known}) for c in data.get("citations", [])]
     answer_fields = {f.name for f in fields(Answer)} - {"citations"}
     return Answer(citations=citations, **{k: v for k, v in data.items() if k in answer_fields})

@@ -40,7 +40,8 @@ def test_an_answer_streams_into_the_chat_then_shows_sources_and_choices(seeded, 
     assert chat[0] == {"role": "user", "content": PATHANKOT}
     assert "seven" in chat[1]["content"] and "[1]" in chat[1]["content"]
     assert updates[0][1] == "" and notice == ""
-    assert "<mark class='quote'>The attack killed seven Indian troops.</mark>" in sources
+    assert "<mark class='quote'>The attack killed <b class='answer'>seven</b> Indian troops.</mark>" \
+        in sources
     assert "2020-09-12" in sources and "may not support" not in sources
     assert choices.choices[0][0].startswith("[1] India and US press Pakistan")
     assert store.get(cid).answers[0].answer == chat[1]["content"]
