@@ -104,6 +104,11 @@ class Citation:
     verified: bool = True
     answer_span: tuple[int, int] | None = None  # document offsets, inside the quote, of the words that answer
 
+    def __post_init__(self) -> None:
+        """A span read back from JSON (a list) is the same span."""
+        if self.answer_span is not None:
+            object.__setattr__(self, "answer_span", tuple(self.answer_span))
+
 
 @dataclass(frozen=True)
 class Sentence:

@@ -128,3 +128,11 @@ def test_answer_span_is_in_ask_json_the_api_and_v1(seeded, rag_env):
             "model": "rag", "messages": [{"role": "user", "content": question}]}).json()["citations"][0]
     engine.close()
     assert api["answer_span"] == v1["answer_span"] == cited["answer_span"]
+
+
+def test_the_chat_window_shows_the_answer_span_in_bold_inside_the_quote(seeded):
+    from rag.window.chat import sources_html
+
+    answer = seeded.ask("How many Indian troops died in the Pathankot attack?")
+    assert ("<mark class='quote'>The attack killed <b class='answer'>seven</b> Indian troops.</mark>"
+            in sources_html(answer.citations))
