@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import gradio as gr
 
 from rag.answer.conversation import history_pairs
-from rag.api.public import public_source
 from rag.answer.policy import NOT_SUPPORTED
+from rag.api.public import public_source
 from rag.conversations import ConversationStore
 from rag.types import Answer, Citation, Sentence
 from rag.window.common import EngineGetter, human, plural
