@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
-from rag.answer.llm import backend_name
 from rag.engine import Engine
 from rag.errors import RagError
-from rag.serialize import passage_dict
-from rag.settings import Settings
+from rag.pipeline import Event, final_answer
+from rag.serialize import answer_dict, lookup_dict, passage_dict
+from rag.settings import Fusion, RetrieverKind, Settings
+from rag.store import catalog_for
 from rag.types import Answer, Filters
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -33,14 +35,17 @@ class RagGroup(click.Group):
 
 
 def store_options(func):
-    """--index, --collection and --store, shared by every command that opens the store."""
-    func = click.option("--store", "--chroma-url", "store", envvar="RAG_STORE",
-                        help="Where chunks live: a Chroma server (http://host:port or chroma://host:port) "
-                             "instead of the index folder.")(func)
-    func = click.option("--collection", envvar="RAG_COLLECTION", help="Collection name.")(func)
-    func = click.option("--index", "index_dir", envvar="RAG_INDEX_DIR",
+    """--index-dir, --collection and --store, shared by every command that opens the store.
+
+    Like every setting, each is read from RAG_<NAME> by Settings.load when not given.
+    """
+    func = click.option("--store", "--chroma-url", "store",
+                        help="Where chunks live (RAG_STORE): a Chroma server (http://host:port or "
+                             "chroma://host:port) instead of the index folder.")(func)
+    func = click.option("--collection", help="Collection name (RAG_COLLECTION).")(func)
+    func = click.option("--index-dir", "--index", "index_dir",
                         type=click.Path(file_okay=False, path_type=Path),
-                        help="Index folder (default: ./index in the project).")(func)
+                        help="Index folder (RAG_INDEX_DIR; default: ./index in the project).")(func)
     return func
 
 
@@ -55,8 +60,8 @@ def date_options(func):
 
 def retriever_option(func):
     """--retriever: dense, lexical (BM25) or hybrid (the default)."""
-    return click.option("--retriever", type=click.Choice(["dense", "lexical", "hybrid"]),
-                        envvar="RAG_RETRIEVER", help="How passages are ranked (default hybrid).")(func)
+    return click.option("--retriever", type=click.Choice([k.value for k in RetrieverKind]),
+                        help="How passages are ranked (RAG_RETRIEVER; default hybrid).")(func)
 
 
 def llm_options(func):
@@ -118,31 +123,31 @@ def ask(question, as_json, k, since, until, as_of, retriever, llm, llm_url, llm_
     """Answer a question from the indexed documents, with numbered sources."""
     engine = make_engine(index_dir, collection, store, retriever=retriever, llm=llm,
                          llm_url=llm_url, llm_model=llm_model)
-    backend_name(engine.settings.llm)  # a bad --llm fails before any indexing
     seeded = engine.ensure_index()
     if seeded is not None:
         click.echo(f"The index was empty: indexed {engine.settings.seeds_dir} first "
                    f"({seeded.summary()}).", err=True)
     if as_json:
         answer = engine.ask(question, k=k, filters=make_filters(since, until, as_of))
-        click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(answer_dict(answer), indent=2, ensure_ascii=False))
         return
     answer = print_stream(engine.ask_stream(question, k=k, filters=make_filters(since, until, as_of)))
     print_sources(answer)
 
 
-def print_stream(pieces) -> Answer:
+def print_stream(events: Iterator[Event]) -> Answer:
     """Echo the answer's pieces as they come; the checked answer after them when verification changed it."""
-    streamed = ""
-    for piece in pieces:
-        if isinstance(piece, Answer):
-            break
-        streamed += piece
-        click.echo(piece, nl=False)
-    if streamed.strip() != piece.answer.strip():  # verification renumbered or dropped markers
-        click.echo(("\n\nChecked answer:\n" if streamed else "") + piece.answer, nl=False)
+    streamed: list[str] = []
+
+    def echo(text: str) -> None:
+        streamed.append(text)
+        click.echo(text, nl=False)
+
+    answer = final_answer(events, echo)
+    if "".join(streamed).strip() != answer.answer.strip():  # verification renumbered or dropped markers
+        click.echo(("\n\nChecked answer:\n" if streamed else "") + answer.answer, nl=False)
     click.echo()
-    return piece
+    return answer
 
 
 def print_sources(answer: Answer) -> None:
@@ -175,7 +180,7 @@ def search(query, k, as_json, since, until, as_of, retriever, index_dir, collect
         return
     if not results:
         click.echo("No passages found.")
-    ranks_by = engine.retriever.ranks_by
+    ranks_by = engine.pipeline.ranks_by
     for rank, r in enumerate(results, start=1):
         c = r.chunk
         click.echo(f"{rank}. {getattr(r, ranks_by):.3f} {ranks_by}  {c.title} {c.date or ''} ({c.source}) "
@@ -192,7 +197,7 @@ def show(citation_id, as_json, index_dir, collection, store) -> None:
     """Show a cited passage in its document, with its location."""
     found = make_engine(index_dir, collection, store).lookup(citation_id)
     if as_json:
-        click.echo(json.dumps(found.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(lookup_dict(found), indent=2, ensure_ascii=False))
         return
     page = f", page {found.page}" if found.page else ""
     click.echo(f"{found.title} ({found.date or 'undated'}{page})\n{found.source}\n"
@@ -232,7 +237,6 @@ def serve(host, port, retriever, llm, llm_url, llm_model, index_dir, collection,
                         handlers=[handler])
     settings = Settings.load(index_dir=index_dir, collection=collection, store=store,
                              retriever=retriever, llm=llm, llm_url=llm_url, llm_model=llm_model)
-    backend_name(settings.llm)  # a bad --llm fails before the server starts
     click.echo(f"rag: chat window at http://{host}:{port}/  API docs at http://{host}:{port}/docs",
                err=True)
     app = create_app(settings)
@@ -248,14 +252,17 @@ def serve(host, port, retriever, llm, llm_url, llm_model, index_dir, collection,
 @store_options
 def collections(index_dir, collection, store) -> None:
     """List the collections in the index, with their chunk counts."""
-    for name, chunks in make_engine(index_dir, collection, store).collections().items():
+    settings = Settings.load(index_dir=index_dir, store=store)
+    catalog = catalog_for(settings)  # opens no collection, so none is created
+    click.get_current_context().call_on_close(catalog.close)
+    for name, chunks in catalog.collections().items():
         click.echo(f"{name}  {chunks} chunks")
 
 
 @main.command("eval")
 @click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--retriever", "retrievers", multiple=True, default=("hybrid",), show_default=True,
-              type=click.Choice(["dense", "lexical", "hybrid", "textbook"]),
+              type=click.Choice([*(k.value for k in RetrieverKind), "textbook"]),
               help="Retriever to measure; repeat to compare several in one run.")
 @click.option("--limit-queries", type=click.IntRange(min=1), help="Only the first N queries.")
 @click.option("--sample-queries", type=click.IntRange(min=1),
@@ -267,7 +274,7 @@ def collections(index_dir, collection, store) -> None:
 @click.option("--chunk-size", type=click.IntRange(min=100), help="Characters per chunk.")
 @click.option("--chunk-overlap", type=click.IntRange(min=0), help="Characters of overlap.")
 @click.option("--title-in-chunk/--no-title-in-chunk", default=None, help="Embed the title with each chunk.")
-@click.option("--fusion", type=click.Choice(["weighted", "rrf"]), help="How hybrid fuses its lists.")
+@click.option("--fusion", type=click.Choice([f.value for f in Fusion]), help="How hybrid fuses its lists.")
 @click.option("--fusion-weight", type=click.FloatRange(0, 1), help="Dense weight in weighted fusion.")
 @click.option("--min-relevance", type=float, help="Cosine below which the answerer declines.")
 @click.option("--retrieval-only", is_flag=True, help="Skip answering: retrieval figures only.")
@@ -289,7 +296,7 @@ def eval_(dataset_dir, retrievers, limit_queries, sample_queries, sample_others,
     eval_set = read_eval_set(dataset_dir)
     options = EvalOptions(tuple(dict.fromkeys(retrievers)), limit_queries, sample_queries,
                           sample_others, k, answers=not retrieval_only,
-                          as_of_question_date=as_of_question_date)
+                          as_of_question_date=as_of_question_date, collection=collection)
     runs = evaluate(eval_set, settings, options)
     click.echo(f"{eval_set.name}: {runs[0]['queries']} queries, collection {runs[0]['collection']}")
     click.echo(format_table(runs))

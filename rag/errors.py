@@ -59,3 +59,11 @@ class NotReady(RagError):
 
 class LLMUnavailable(RagError):
     """An answer backend that is unknown, not installed, or not configured."""
+
+
+class ModelFailed(RagError):
+    """The language model failed mid-question (down, slow, garbled): the answer falls back."""
+
+
+class InvalidSetting(RagError):
+    """A setting (environment variable or option) with a value it cannot take."""

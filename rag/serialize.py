@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from rag.answer.citations import CitationLookup
+from rag.store.base import DocumentRecord
 from rag.types import Answer, ScoredChunk
 
 
@@ -24,3 +26,15 @@ def passage_dict(r: ScoredChunk) -> dict:
 def answer_dict(answer: Answer) -> dict:
     """An answer with its citations: the shape of ``rag ask --json`` and ``/api/ask``."""
     return asdict(answer)
+
+
+def lookup_dict(found: CitationLookup) -> dict:
+    """A cited passage in its document: ``rag show --json`` and ``/api/citations/{id}``."""
+    return asdict(found)
+
+
+def record_dict(record: DocumentRecord) -> dict:
+    """An indexed document, without the server-side path of its file."""
+    public = asdict(record)
+    public.pop("file", None)
+    return public

@@ -11,6 +11,7 @@ import gradio as gr
 
 from rag.engine import Engine
 from rag.errors import RagError
+from rag.pipeline import Final, TextPiece
 from rag.types import Answer, Citation
 from rag.uploads import FileReport, ingest
 
@@ -82,13 +83,14 @@ def respond(get_engine: EngineGetter, message: str, messages: list[dict]) -> Ite
     turn = [*messages, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
     yield turn, "", gr.skip(), gr.skip(), ""  # the question moves from the box into the chat at once
     try:
-        for piece in get_engine().ask_stream(message, pairs(messages)):
-            if isinstance(piece, Answer):
-                yield (turn, gr.skip(), sources_html(piece.citations), citation_choices(piece.citations),
-                       answer_notice(piece))
-            else:
-                turn[-1]["content"] += piece
-                yield turn, gr.skip(), gr.skip(), gr.skip(), ""
+        for event in get_engine().ask_stream(message, pairs(messages)):
+            match event:
+                case TextPiece(text=text):
+                    turn[-1]["content"] += text
+                    yield turn, gr.skip(), gr.skip(), gr.skip(), ""
+                case Final(answer=answer):
+                    yield (turn, gr.skip(), sources_html(answer.citations),
+                           citation_choices(answer.citations), answer_notice(answer))
     except Exception as exc:  # the window shows a sentence, never a trace
         yield messages, message, gr.skip(), gr.skip(), human(exc)
 

@@ -21,7 +21,6 @@ class Runtime:
         self._engine = engine
         self._owns_engine = engine is None
         self._ready = threading.Event()
-        self._collections: dict[str, Engine] = {}
         self.error: str | None = None
         self.on_failure: Callable[[], None] | None = None  # called when loading fails
 
@@ -42,11 +41,11 @@ class Runtime:
             engine = self._engine or Engine(self.settings)
             self._engine = engine
             log.info("collection %r: %d chunks", engine.settings.collection, engine.store.count())
-            engine.embedder.embed(["warm up"])
             seeded = engine.ensure_index()
             if seeded is not None:
                 log.info("the index was empty: indexed %s first (%s)", engine.settings.seeds_dir,
                          seeded.summary())
+            engine.warm_up()
             self._ready.set()
             log.info("ready")
         except RagError as exc:
@@ -68,11 +67,7 @@ class Runtime:
             raise NotReady(f"the server could not load: {self.error}")
         if not self.ready or self._engine is None:
             raise NotReady("the server is still loading the model and the index; try again in a moment")
-        if not collection or collection == self.settings.collection:
-            return self._engine
-        if collection not in self._collections:
-            self._collections[collection] = self._engine.for_collection(collection)
-        return self._collections[collection]
+        return self._engine.for_collection(collection)
 
     def close(self) -> None:
         """Release the index folder when this runtime opened it."""

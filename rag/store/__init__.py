@@ -12,9 +12,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from rag.errors import InvalidRequest
+from rag.settings import Settings
 from rag.store.base import Catalog, DocumentRecord, Store, VectorSpace
 
-__all__ = ["Catalog", "DocumentRecord", "Store", "VectorSpace", "open_catalog"]
+__all__ = ["Catalog", "DocumentRecord", "Store", "VectorSpace", "catalog_for", "open_catalog"]
 
 OPENERS = {  # URL scheme -> "module:function(location, side_dir) -> Catalog"
     "": "rag.store.chroma:open_folder",
@@ -35,3 +36,8 @@ def open_catalog(location: str | Path, side_dir: Path) -> Catalog:
     module, function = OPENERS[scheme].split(":")
     target = Path(text.removeprefix("file://")).expanduser() if scheme in ("", "file") else text
     return getattr(import_module(module), function)(target, side_dir)
+
+
+def catalog_for(settings: Settings) -> Catalog:
+    """The store the settings name (``store``, else the index folder); side files in the index folder."""
+    return open_catalog(settings.store or settings.index_dir, settings.index_dir)
