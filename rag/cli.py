@@ -1,23 +1,37 @@
-"""The ``rag`` command: thin commands over the engine; errors are one line and a non-zero exit."""
+"""The ``rag`` command: thin commands over the engine; errors are one line and a non-zero exit.
+
+Next to a running ``rag serve`` (or with ``--server URL``), ask/search/show/documents/index go
+through its HTTP API. That path imports neither the encoder nor Chroma, so heavy imports stay
+inside the functions that run the engine here.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
-from rag.engine import Engine
+from rag.cli_options import (
+    Where,
+    date_options,
+    llm_options,
+    make_filters,
+    retriever_option,
+    store_options,
+    where_options,
+    with_options,
+)
 from rag.errors import RagError
 from rag.pipeline import Event, final_answer
 from rag.serialize import answer_dict, lookup_dict, passage_dict
-from rag.settings import Fusion, RetrieverKind, Settings
+from rag.settings import Settings
 from rag.store import catalog_for
 from rag.types import Answer, Filters
-
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 class RagGroup(click.Group):
@@ -34,80 +48,98 @@ class RagGroup(click.Group):
             sys.exit(130)
 
 
-def store_options(func):
-    """--index-dir, --collection and --store, shared by every command that opens the store.
-
-    Like every setting, each is read from RAG_<NAME> by Settings.load when not given.
-    """
-    func = click.option("--store", "--chroma-url", "store",
-                        help="Where chunks live (RAG_STORE): a Chroma server (http://host:port or "
-                             "chroma://host:port) instead of the index folder.")(func)
-    func = click.option("--collection", help="Collection name (RAG_COLLECTION).")(func)
-    func = click.option("--index-dir", "--index", "index_dir",
-                        type=click.Path(file_okay=False, path_type=Path),
-                        help="Index folder (RAG_INDEX_DIR; default: ./index in the project).")(func)
-    return func
+def local_settings(where: Where, **overrides: object) -> Settings:
+    """Settings for running the engine in this process (a command that cannot go through a server)."""
+    if where.server:
+        raise RagError(f"rag {click.get_current_context().info_name} does not go through a rag server; "
+                       "drop --server")
+    return Settings.load(index_dir=where.index_dir, collection=where.collection, store=where.store,
+                         **overrides)
 
 
-def date_options(func):
-    """--since and --until date filters, and --as-of."""
-    func = click.option("--as-of", type=_DATE, help="Answer as of YYYY-MM-DD: later passages are left "
-                                                    "out and those from the weeks before rank higher.")(func)
-    func = click.option("--until", type=_DATE, help="Only passages dated on or before YYYY-MM-DD.")(func)
-    func = click.option("--since", type=_DATE, help="Only passages dated on or after YYYY-MM-DD.")(func)
-    return func
-
-
-def retriever_option(func):
-    """--retriever: dense, lexical (BM25) or hybrid (the default)."""
-    return click.option("--retriever", type=click.Choice([k.value for k in RetrieverKind]),
-                        help="How passages are ranked (RAG_RETRIEVER; default hybrid).")(func)
-
-
-def llm_options(func):
-    """--llm, --llm-url and --llm-model: the answer backend."""
-    func = click.option("--llm-model", help="Model name to ask the endpoint for (RAG_LLM_MODEL).")(func)
-    func = click.option("--llm-url", help="OpenAI-compatible base URL for --llm openai (RAG_LLM_URL).")(func)
-    func = click.option("--llm", help="Answer backend: extractive (default), openai, or gguf:PATH "
-                                      "(RAG_LLM; the key comes from RAG_LLM_API_KEY).")(func)
-    return func
-
-
-def make_engine(index_dir: Path | None, collection: str | None, store: str | None,
-                **overrides: object) -> Engine:
+def make_engine(where: Where, **overrides: object):
     """An engine for the chosen store, closed (releasing the index folder) when the command ends."""
-    engine = Engine(Settings.load(index_dir=index_dir, collection=collection, store=store,
-                                  **overrides))
+    from rag.engine import Engine
+
+    engine = Engine(local_settings(where, **overrides))
     click.get_current_context().call_on_close(engine.close)
     return engine
 
 
-def make_filters(since, until, as_of) -> Filters:
-    """Filters from the parsed --since/--until/--as-of values."""
-    return Filters(*(d.date().isoformat() if d else None for d in (since, until, as_of)))
+def through_server(where: Where):
+    """A client of the rag server to go through (--server, or the one holding the index), else None."""
+    from rag.remote import RemoteRag
+    from rag.store import embedded_folder
+    from rag.store.address import running_server
+
+    settings = Settings.load(index_dir=where.index_dir, store=where.store)
+    folder = embedded_folder(settings.store or settings.index_dir)
+    if where.server:
+        url, why = where.server, "--server"
+    elif folder is None or not (found := running_server(folder)):
+        return None
+    else:
+        url, why = found[0], f"{folder} is held by rag serve (pid {found[1]})"
+    click.echo(f"rag: {why}: going through its API at {url}", err=True)
+    return RemoteRag(url, settings.api_token)
+
+
+def refuse_local_choices(*names: str) -> None:
+    """Options the server decides for itself cannot be given when going through it."""
+    ctx = click.get_current_context()
+    given = [f"--{n.replace('_', '-')}" for n in names
+             if ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE]
+    if given:
+        raise RagError(f"{', '.join(given)} cannot be chosen through a rag server, which answers with "
+                       "its own settings; drop them, or stop the server to run here")
 
 
 @click.group(cls=RagGroup)
 @click.version_option(package_name="rag")
-def main() -> None:
-    """Ask questions of your own documents and get answers with citations you can check."""
+@with_options(where_options(envvar=True, server=True))
+@click.pass_context
+def main(ctx: click.Context, index_dir, collection, store, server) -> None:
+    """Ask questions of your own documents and get answers with citations you can check.
+
+    --index, --collection, --store and --server may come before or after the command.
+    """
+    ctx.obj = Where(index_dir, collection, store, server)
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--prune", is_flag=True, help="Remove indexed documents whose files are gone.")
 @click.option("--rebuild", is_flag=True, help="Drop the collection and index from scratch.")
-@store_options
-def index(paths, prune, rebuild, index_dir, collection, store) -> None:
-    """Chunk and embed files and folders (txt, md, html, pdf, jsonl) into the index."""
+@store_options(remote=True)
+def index(paths, prune, rebuild, where) -> None:
+    """Chunk and embed files and folders (txt, md, html, pdf, jsonl) into the index.
+
+    Exits with 1 when any file failed (after indexing the others).
+    """
+    missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
+    if len(missing) == len(paths):
+        raise RagError(f"no such file or folder: {', '.join(missing)}")
+    client = through_server(where)
+    if client is not None:
+        refuse_local_choices("prune", "rebuild")
+        failed, summary = client.index(list(paths), where.collection)
+    else:
+        failed, summary = index_here(where, list(paths), prune, rebuild)
+    for name, reason in failed:
+        click.echo(f"skipped {name}: {reason}", err=True)
+    click.echo(summary)
+    if failed:
+        sys.exit(1)
+
+
+def index_here(where: Where, paths: list[Path], prune: bool, rebuild: bool) -> tuple[list, str]:
+    """Index with the engine in this process: the failed files and the summary line."""
     from rag.progress import ProgressBar
 
-    engine = make_engine(index_dir, collection, store)
+    engine = make_engine(where)
     with ProgressBar("embedding") as bar:
-        report = engine.index(list(paths), prune=prune, rebuild=rebuild, progress=bar.update)
-    for name, reason in report.failed:
-        click.echo(f"skipped {name}: {reason}", err=True)
-    click.echo(report.summary())
+        report = engine.index(paths, prune=prune, rebuild=rebuild, progress=bar.update)
+    return report.failed, report.summary()
 
 
 @main.command()
@@ -117,21 +149,36 @@ def index(paths, prune, rebuild, index_dir, collection, store) -> None:
 @date_options
 @retriever_option
 @llm_options
-@store_options
-def ask(question, as_json, k, since, until, as_of, retriever, llm, llm_url, llm_model, index_dir, collection,
-        store) -> None:
+@store_options(remote=True)
+def ask(question, as_json, k, since, until, as_of, retriever, llm, llm_url, llm_model, where) -> None:
     """Answer a question from the indexed documents, with numbered sources."""
-    engine = make_engine(index_dir, collection, store, retriever=retriever, llm=llm,
-                         llm_url=llm_url, llm_model=llm_model)
+    filters = make_filters(since, until, as_of)
+    client = through_server(where)
+    if client is not None:
+        refuse_local_choices("retriever", "llm", "llm_url", "llm_model")
+        answer = client.ask(question, k=k, collection=where.collection, **asdict(filters))
+        if as_json:
+            click.echo(json.dumps(answer_dict(answer), indent=2, ensure_ascii=False))
+            return
+        click.echo(answer.answer)
+        print_sources(answer)
+        return
+    ask_here(question, as_json, k, filters, where, retriever=retriever, llm=llm, llm_url=llm_url,
+             llm_model=llm_model)
+
+
+def ask_here(question: str, as_json: bool, k: int | None, filters: Filters, where: Where, **choices) -> None:
+    """Answer with the engine in this process (indexing the seeds into an empty index first)."""
+    engine = make_engine(where, **choices)  # a bad --llm fails here, before any indexing
     seeded = engine.ensure_index()
     if seeded is not None:
         click.echo(f"The index was empty: indexed {engine.settings.seeds_dir} first "
                    f"({seeded.summary()}).", err=True)
     if as_json:
-        answer = engine.ask(question, k=k, filters=make_filters(since, until, as_of))
+        answer = engine.ask(question, k=k, filters=filters)
         click.echo(json.dumps(answer_dict(answer), indent=2, ensure_ascii=False))
         return
-    answer = print_stream(engine.ask_stream(question, k=k, filters=make_filters(since, until, as_of)))
+    answer = print_stream(engine.ask_stream(question, k=k, filters=filters))
     print_sources(answer)
 
 
@@ -170,51 +217,64 @@ def print_sources(answer: Answer) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the passages as JSON.")
 @date_options
 @retriever_option
-@store_options
-def search(query, k, as_json, since, until, as_of, retriever, index_dir, collection, store) -> None:
+@store_options(remote=True)
+def search(query, k, as_json, since, until, as_of, retriever, where) -> None:
     """Ranked passages with scores, without an answer."""
-    engine = make_engine(index_dir, collection, store, retriever=retriever)
-    results = engine.search(query, k=k, filters=make_filters(since, until, as_of))
+    filters = make_filters(since, until, as_of)
+    client = through_server(where)
+    if client is not None:
+        refuse_local_choices("retriever")
+        ranked_by, passages = client.search(query, k=k, collection=where.collection, **asdict(filters))
+    else:
+        engine = make_engine(where, retriever=retriever)
+        passages = [passage_dict(r) for r in engine.search(query, k=k, filters=filters)]
+        ranked_by = engine.pipeline.ranks_by
     if as_json:
-        click.echo(json.dumps([passage_dict(r) for r in results], indent=2, ensure_ascii=False))
+        click.echo(json.dumps(passages, indent=2, ensure_ascii=False))
         return
-    if not results:
+    if not passages:
         click.echo("No passages found.")
-    ranks_by = engine.pipeline.ranks_by
-    for rank, r in enumerate(results, start=1):
-        c = r.chunk
-        click.echo(f"{rank}. {getattr(r, ranks_by):.3f} {ranks_by}  {c.title} {c.date or ''} ({c.source}) "
-                   f"chars {c.start}-{c.end}\n   {' '.join(c.text.split())[:300]}")
-        if r.duplicates:
-            click.echo(f"   also in: {', '.join(r.duplicates)}")
+    for rank, p in enumerate(passages, start=1):
+        click.echo(f"{rank}. {p[ranked_by]:.3f} {ranked_by}  {p['title']} {p['date'] or ''} ({p['source']}) "
+                   f"chars {p['start']}-{p['end']}\n   {' '.join(p['text'].split())[:300]}")
+        if p.get("duplicates"):
+            click.echo(f"   also in: {', '.join(p['duplicates'])}")
 
 
 @main.command()
 @click.argument("citation_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the lookup as JSON.")
-@store_options
-def show(citation_id, as_json, index_dir, collection, store) -> None:
+@store_options(remote=True)
+def show(citation_id, as_json, where) -> None:
     """Show a cited passage in its document, with its location."""
-    found = make_engine(index_dir, collection, store).lookup(citation_id)
+    client = through_server(where)
+    if client is not None:
+        found = client.lookup(citation_id, where.collection)
+    else:
+        found = lookup_dict(make_engine(where).lookup(citation_id))
     if as_json:
-        click.echo(json.dumps(lookup_dict(found), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return
-    page = f", page {found.page}" if found.page else ""
-    click.echo(f"{found.title} ({found.date or 'undated'}{page})\n{found.source}\n"
-               f"characters {found.start}-{found.end} of document {found.doc_id}\n")
-    quote_at = found.start - found.passage_start
-    passage = found.passage
-    marked = (passage[:quote_at] + click.style(">>" + found.quote + "<<", bold=True)
-              + passage[quote_at + len(found.quote):])
-    click.echo(f"...{found.before[-200:]}{marked}{found.after[:200]}...")
+    page = f", page {found['page']}" if found.get("page") else ""
+    click.echo(f"{found['title']} ({found['date'] or 'undated'}{page})\n{found['source']}\n"
+               f"characters {found['start']}-{found['end']} of document {found['doc_id']}\n")
+    quote_at = found["start"] - found["passage_start"]
+    passage, quote = found["passage"], found["quote"]
+    marked = (passage[:quote_at] + click.style(">>" + quote + "<<", bold=True)
+              + passage[quote_at + len(quote):])
+    click.echo(f"...{found['before'][-200:]}{marked}{found['after'][:200]}...")
 
 
 @main.command()
-@store_options
-def documents(index_dir, collection, store) -> None:
+@store_options(remote=True)
+def documents(where) -> None:
     """List indexed documents."""
-    for r in make_engine(index_dir, collection, store).documents():
-        click.echo(f"{r.id}  {r.date or '----------'}  {r.chunks:4d} chunks  {r.title}  ({r.source})")
+    client = through_server(where)
+    records = client.documents(where.collection) if client is not None else [
+        asdict(r) for r in make_engine(where).documents()]
+    for r in records:
+        click.echo(f"{r['id']}  {r['date'] or '----------'}  {r['chunks']:4d} chunks  {r['title']}  "
+                   f"({r['source']})")
 
 
 @main.command()
@@ -222,38 +282,49 @@ def documents(index_dir, collection, store) -> None:
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535), help="Port.")
 @retriever_option
 @llm_options
-@store_options
-def serve(host, port, retriever, llm, llm_url, llm_model, index_dir, collection, store) -> None:
+@store_options()
+def serve(host, port, retriever, llm, llm_url, llm_model, where) -> None:
     """Serve the chat window at / and the API at /api and /v1 (docs at /docs)."""
     import logging
 
     import uvicorn
 
     from rag.api import create_app
+    from rag.store import embedded_folder
+    from rag.store.address import publish_address, withdraw_address
 
     handler = logging.StreamHandler()
-    handler.setLevel(logging.INFO)  # bm25s sets its own logger to DEBUG when imported
+    handler.setLevel(logging.INFO)  # libraries that set their own loggers to DEBUG stay quiet
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         handlers=[handler])
-    settings = Settings.load(index_dir=index_dir, collection=collection, store=store,
-                             retriever=retriever, llm=llm, llm_url=llm_url, llm_model=llm_model)
+    settings = local_settings(where, retriever=retriever, llm=llm, llm_url=llm_url, llm_model=llm_model)
     click.echo(f"rag: chat window at http://{host}:{port}/  API docs at http://{host}:{port}/docs",
                err=True)
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
     runtime = app.state.runtime
     runtime.on_failure = lambda: setattr(server, "should_exit", True)  # a server that cannot answer stops
+    folder = embedded_folder(settings.store or settings.index_dir)
+    if folder is not None:  # the CLI finds the server that holds this folder here
+        runtime.on_ready = lambda: publish_address(folder, local_url(host, port))
+        runtime.on_close = lambda: withdraw_address(folder)  # uvicorn re-raises SIGTERM after it
     server.run()
     if runtime.error:
         raise RagError(f"cannot serve: {runtime.error}")
 
 
+def local_url(host: str, port: int) -> str:
+    """The URL a command on this machine reaches a server listening on ``host``:``port`` at."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 @main.command()
-@store_options
-def collections(index_dir, collection, store) -> None:
+@store_options()
+def collections(where) -> None:
     """List the collections in the index, with their chunk counts."""
-    settings = Settings.load(index_dir=index_dir, store=store)
-    catalog = catalog_for(settings)  # opens no collection, so none is created
+    catalog = catalog_for(local_settings(where))  # opens no collection, so none is created
     click.get_current_context().call_on_close(catalog.close)
     for name, chunks in catalog.collections().items():
         click.echo(f"{name}  {chunks} chunks")
@@ -262,7 +333,7 @@ def collections(index_dir, collection, store) -> None:
 @main.command("eval")
 @click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--retriever", "retrievers", multiple=True, default=("hybrid",), show_default=True,
-              type=click.Choice([*(k.value for k in RetrieverKind), "textbook"]),
+              type=click.Choice(["dense", "lexical", "hybrid", "textbook"]),
               help="Retriever to measure; repeat to compare several in one run.")
 @click.option("--limit-queries", type=click.IntRange(min=1), help="Only the first N queries.")
 @click.option("--sample-queries", type=click.IntRange(min=1),
@@ -274,29 +345,27 @@ def collections(index_dir, collection, store) -> None:
 @click.option("--chunk-size", type=click.IntRange(min=100), help="Characters per chunk.")
 @click.option("--chunk-overlap", type=click.IntRange(min=0), help="Characters of overlap.")
 @click.option("--title-in-chunk/--no-title-in-chunk", default=None, help="Embed the title with each chunk.")
-@click.option("--fusion", type=click.Choice([f.value for f in Fusion]), help="How hybrid fuses its lists.")
+@click.option("--fusion", type=click.Choice(["weighted", "rrf"]), help="How hybrid fuses its lists.")
 @click.option("--fusion-weight", type=click.FloatRange(0, 1), help="Dense weight in weighted fusion.")
-@click.option("--min-relevance", type=float, help="Cosine below which the answerer declines.")
 @click.option("--retrieval-only", is_flag=True, help="Skip answering: retrieval figures only.")
 @click.option("--as-of-question-date", is_flag=True,
               help="Rank as of each question's date (news sets): like rag ask --as-of.")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every figure (and per-query detail) to this file.")
-@store_options
+@store_options()
 def eval_(dataset_dir, retrievers, limit_queries, sample_queries, sample_others, k, chunk_size, chunk_overlap,
-         title_in_chunk, fusion, fusion_weight, min_relevance, retrieval_only, as_of_question_date,
-         json_file, index_dir, collection, store) -> None:
+         title_in_chunk, fusion, fusion_weight, retrieval_only, as_of_question_date,
+         json_file, where) -> None:
     """Measure retrieval, answers, citations and declining on an eval set (corpus, queries, qrels)."""
     from rag.eval.data import read_eval_set
     from rag.eval.harness import EvalOptions, evaluate, format_table
 
-    settings = Settings.load(index_dir=index_dir, store=store, chunk_size=chunk_size,
-                             chunk_overlap=chunk_overlap, title_in_chunk=title_in_chunk, fusion=fusion,
-                             fusion_weight=fusion_weight, min_relevance=min_relevance)
+    settings = local_settings(where, chunk_size=chunk_size, chunk_overlap=chunk_overlap,
+                              title_in_chunk=title_in_chunk, fusion=fusion, fusion_weight=fusion_weight)
     eval_set = read_eval_set(dataset_dir)
     options = EvalOptions(tuple(dict.fromkeys(retrievers)), limit_queries, sample_queries,
                           sample_others, k, answers=not retrieval_only,
-                          as_of_question_date=as_of_question_date, collection=collection)
+                          as_of_question_date=as_of_question_date, collection=where.collection)
     runs = evaluate(eval_set, settings, options)
     click.echo(f"{eval_set.name}: {runs[0]['queries']} queries, collection {runs[0]['collection']}")
     click.echo(format_table(runs))

@@ -67,3 +67,7 @@ class ModelFailed(RagError):
 
 class InvalidSetting(RagError):
     """A setting (environment variable or option) with a value it cannot take."""
+
+
+class ConversationNotFound(RagError):
+    """A conversation id that is not saved."""

@@ -203,8 +203,7 @@ def build_pipeline(settings: Settings, store: Store, embedder: Embedder,
                    retriever: Retriever | None = None) -> Pipeline:
     """The pipeline the settings describe, over one store (``retriever`` replaces the configured one)."""
     s = settings
-    extractive = ExtractiveAnswerer(embedder, s.min_relevance,
-                                    min_sentence_relevance=s.min_sentence_relevance)
+    extractive = ExtractiveAnswerer(embedder)
     retriever = retriever or make_retriever(s.retriever, store, embedder, s.fusion, s.fusion_weight,
                                             s.fusion_depth, Recency(s.recency_half_life, s.recency_weight))
     rerankers = tuple(_stage(RERANKERS, name, "RAG_RERANK")(s, embedder) for name in s.rerank)

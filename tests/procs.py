@@ -10,9 +10,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from rag.answer.local_llm import free_port
@@ -85,5 +86,46 @@ def chroma_server(folder: Path) -> Iterator[str]:
     try:
         yield url
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
+
+
+@contextlib.contextmanager
+def serving(index: Path, log: Path, timeout: float = 240,
+            **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """A real ``rag serve`` on a free port over ``index``, ready to answer; stopped afterwards."""
+    url = f"http://127.0.0.1:{free_port()}"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(rag_cmd("serve", "--port", url.rsplit(":", 1)[1], "--index", index),
+                                env=rag_env(**env), stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(url, timeout, lambda: None if proc.poll() is None else
+                     f"rag serve exited with {proc.returncode}:\n{log.read_text()}")
+        yield proc, url
+    finally:
+        stop(proc)
+
+
+def wait_healthy(url: str, timeout: float = 180, failure: Callable[[], str | None] = lambda: None) -> None:
+    """Poll ``url``/healthz until it answers 200; fail early with ``failure()``'s text when it has one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if why := failure():
+            raise AssertionError(why)
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} was not ready in {timeout}s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server with SIGTERM (SIGKILL after 30 s)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

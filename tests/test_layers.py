@@ -18,8 +18,9 @@ LAYERS = [  # module prefixes, lowest first; a module may import its own layer a
     ("rag.ingest",),
     ("rag.retrieve",),
     ("rag.answer",),
-    ("rag.serialize", "rag.pipeline", "rag.engine", "rag.lcel", "rag.uploads", "rag.eval"),
-    ("rag.cli", "rag.api", "rag.window", "rag.__main__"),
+    ("rag.serialize", "rag.pipeline", "rag.engine", "rag.lcel", "rag.uploads", "rag.eval",
+     "rag.conversations", "rag.remote"),
+    ("rag.cli", "rag.cli_options", "rag.api", "rag.window", "rag.__main__"),
 ]
 
 

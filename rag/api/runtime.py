@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from rag.conversations import ConversationStore
 from rag.engine import Engine
 from rag.errors import NotReady, RagError
 from rag.settings import Settings
@@ -21,8 +22,11 @@ class Runtime:
         self._engine = engine
         self._owns_engine = engine is None
         self._ready = threading.Event()
+        self.conversations = ConversationStore.in_folder(settings.data_dir)
         self.error: str | None = None
         self.on_failure: Callable[[], None] | None = None  # called when loading fails
+        self.on_ready: Callable[[], None] | None = None  # called once the engine answers
+        self.on_close: Callable[[], None] | None = None  # called when the server shuts down
 
     @property
     def ready(self) -> bool:
@@ -47,6 +51,8 @@ class Runtime:
                          seeded.summary())
             engine.warm_up()
             self._ready.set()
+            if self.on_ready:
+                self.on_ready()
             log.info("ready")
         except RagError as exc:
             self._fail(str(exc))
@@ -71,5 +77,7 @@ class Runtime:
 
     def close(self) -> None:
         """Release the index folder when this runtime opened it."""
+        if self.on_close:
+            self.on_close()
         if self._owns_engine and self._engine is not None:
             self._engine.close()

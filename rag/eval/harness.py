@@ -112,7 +112,8 @@ def run_queries(queries: list[EvalQuery], pipeline: Pipeline, k: int, depth: int
     results = []
     for q in queries:
         began = time.perf_counter()
-        found = pipeline.rank(q.question, depth, Filters(as_of=q.date if as_of_question_date else None))
+        query = pipeline.condenser.condense(q.question, [(h, "") for h in q.history])
+        found = pipeline.rank(query, depth, Filters(as_of=q.date if as_of_question_date else None))
         retrieved = time.perf_counter()
         # BEIR's rule: a query's own document never counts (ArguAna queries are corpus arguments)
         ranking = metrics.document_ranking((r.chunk.doc_id for r in found), exclude=q.id)
@@ -120,7 +121,7 @@ def run_queries(queries: list[EvalQuery], pipeline: Pipeline, k: int, depth: int
                              max((r.similarity or 0.0 for r in found), default=0.0))
         if answers and (q.answers or not q.answerable):
             result.passages = collapse([r for r in found if r.chunk.doc_id != q.id])[:k]
-            result.answer = final_answer(pipeline.answer(q.question, q.question, result.passages))
+            result.answer = final_answer(pipeline.answer(q.question, query, result.passages))
         result.total_ms = 1000 * (time.perf_counter() - began)
         results.append(result)
         if tick:
@@ -166,8 +167,13 @@ def _answers(by_id: dict[str, EvalQuery], results: list[QueryResult]) -> dict:
     in_answer = [metrics.answer_in_text(q.answers, answer_text(r.answer)) for q, r in with_gold]
     in_passages = [metrics.answer_in_text(q.answers, " ".join(p.chunk.text for p in r.passages))
                    for q, r in with_gold]
+    first = [bool(r.answer.citations) and metrics.answer_in_text(q.answers, r.answer.citations[0].quote)
+             for q, r in with_gold if r.answer.answered]
     f1 = [metrics.token_f1(answer_text(r.answer), q.answers) for q, r in with_gold]
+    sentences = [len(r.answer.citations) for r in results if r.answer.answered]
     return {"with_answers": len(with_gold), "answer_in_answer": round(metrics.mean(in_answer), 4),
+            "answer_in_first": round(metrics.mean(first), 4),
+            "median_sentences": metrics.percentile(sentences, 50),
             "answer_in_passages": round(metrics.mean(in_passages), 4),
             "token_f1": round(metrics.mean(f1), 4)}
 
@@ -204,8 +210,7 @@ def result_dict(eval_set: EvalSet, settings: Settings, options: EvalOptions, nam
     """The JSON record of one retriever's run, with per-query detail."""
     config = {k: getattr(settings, k) for k in ("chunk_size", "chunk_overlap", "title_in_chunk",
                                                  "fusion", "fusion_weight", "fusion_depth",
-                                                 "recency_half_life", "recency_weight",
-                                                 "min_relevance")}
+                                                 "recency_half_life", "recency_weight")}
     per_query = [{"id": r.id, "ranking": r.ranking[:10], "top_score": round(r.top_score, 4),
                   "ms": round(r.total_ms, 1),
                   "answer": answer_dict(r.answer) if r.answer else None} for r in results]
@@ -267,7 +272,8 @@ def _timed_queries(name: str, queries: list[EvalQuery], pipeline: Pipeline, opti
 
 _COLUMNS = (("retrieval", "ndcg@10"), ("retrieval", "recall@5"), ("retrieval", "recall@10"),
             ("retrieval", "mrr@10"), ("answers", "answer_in_answer"), ("answers", "answer_in_passages"),
-            ("answers", "token_f1"), ("citations", "from_gold_document"),
+            ("answers", "token_f1"), ("answers", "answer_in_first"), ("answers", "median_sentences"),
+            ("citations", "from_gold_document"),
             ("citations", "evidence_precision"), ("citations", "evidence_recall"),
             ("declining", "answered_share"), ("declining", "declined_share"),
             ("latency_ms", "p50"), ("latency_ms", "p95"))

@@ -30,8 +30,8 @@ def ask(body: AskRequest, runtime: RuntimeDep):
     engine = runtime.engine(body.collection)
     when = filters(body)
     if not body.stream:
-        return answer_dict(engine.ask(body.question, body.history, body.k, when))
-    events = engine.ask_stream(body.question, body.history, body.k, when)  # a bad request raises here
+        return answer_dict(engine.ask(body.question, body.history_pairs(), body.k, when))
+    events = engine.ask_stream(body.question, body.history_pairs(), body.k, when)  # a bad request raises here
     return sse.stream(_answer_events(events))
 
 
