@@ -1,12 +1,15 @@
 """`rag serve` cold start to ready (/healthz) and warm /api/ask latency for a seed question.
 
     PYTHONPATH=. python benchmarks/serve_latency.py [--starts 3] [--requests 30]
+    PYTHONPATH=. python benchmarks/serve_latency.py --index DIR --collection NAME [--starts 3]
 
 Each start is a fresh `python -m rag serve` process on 127.0.0.1 (a free port). "empty index" starts
 on a new folder (so it also indexes the seeds); "existing index" starts again on that folder.
 Then every question of the seed eval set (tests/evalset/seeds) is asked once through /api/ask and
 searched once through /api/search (the same 5 passages): their difference is the extractive answer's
 own cost (candidate sentences, their embeddings, the scorer).
+With ``--index``, each start opens that index instead (a copy: the server locks it) and the first
+/api/search after ready is timed, then a second one.
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ SEED_QUESTIONS = ROOT / "tests" / "evalset" / "seeds" / "queries.jsonl"
 
 
 
-def start(index: Path, data: Path) -> tuple[subprocess.Popen, str, float]:
+def start(index: Path, data: Path, collection: str = "documents") -> tuple[subprocess.Popen, str, float]:
     """Start a server; return it, its URL and the seconds from launch to /healthz 200."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAG_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1",
+           "RAG_COLLECTION": collection,
            "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
     from rag.answer.local_llm import free_port
 
@@ -99,11 +103,34 @@ def first_event(client: httpx.Client, body: dict) -> None:
         next(response.iter_lines())
 
 
+def big_index(index: Path, collection: str, starts: int) -> None:
+    """Ready time and the first two searches of servers started on an existing index."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="rag-bench-") as data:
+        for _ in range(starts):
+            proc, url, ready = start(index, Path(data), collection)
+            try:
+                with httpx.Client(base_url=url, timeout=120) as client:
+                    searches = [timed(lambda: client.post("/api/search", json={"query": QUESTION})
+                                      .raise_for_status()) for _ in range(2)]
+            finally:
+                stop(proc)
+            rows.append((ready, *searches))
+    ready, first, second = (statistics.median(column) for column in zip(*rows))
+    print(f"{collection} at {index}: start to ready median {ready:.2f} s, first search {first:.0f} ms, "
+          f"second {second:.0f} ms over {starts} starts {[tuple(round(v, 2) for v in r) for r in rows]}; "
+          f"load average {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--index", type=Path, help="an existing index: ready time and first search")
+    parser.add_argument("--collection", default="documents")
     args = parser.parse_args()
+    if args.index:
+        return big_index(args.index, args.collection, args.starts)
     empty, existing = [], []
     for i in range(args.starts):
         folder = Path(tempfile.mkdtemp(prefix="rag-bench-"))

@@ -49,6 +49,7 @@ class Runtime:
             if seeded is not None:
                 log.info("the index was empty: indexed %s first (%s)", engine.settings.seeds_dir,
                          seeded.summary())
+            engine.store.sync()  # BM25 opened and in step with the store before the first search
             engine.warm_up()
             self._ready.set()
             if self.on_ready:

@@ -15,6 +15,7 @@ import logging
 import shutil
 import threading
 import time
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from rag.types import Chunk, Document, Filters, ScoredChunk
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when the schema or the analyzer changes: an index of another format is rebuilt
+FORMAT = 2  # bump when the schema or the analyzer changes: an index of another format is rebuilt
 _MARKER = "rag-lexical.json"
 _ANALYZER = "rag_en"
 # Lucene's English stop words (what BM25 used before, via bm25s), removed before stemming.
@@ -36,6 +37,8 @@ STOP_WORDS = ("a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if
               "there", "these", "they", "this", "to", "was", "will", "with")
 _KEY_SEP = "\x1f"  # between a document's id and its version in the doc_key field
 _BATCH_DOCS = 200  # documents fetched from the store per call when catching up
+_PARTS = 64  # chunks fall into parts by a hash of their document id, so that ...
+_BUCKETS = 50_000  # ... each look at the versions stays under tantivy's 65,000 buckets (4M docs)
 _WRITER_WAIT = 30.0  # seconds to wait for another process's writer to finish
 _POLL = 1.0  # on a shared store, seconds between cheap looks for other writers' changes
 _RECHECK = 30.0  # ... and between full comparisons (an edit elsewhere that kept every count)
@@ -186,14 +189,16 @@ class LexicalIndex:
 
         self._open()
         searcher = self._index.searcher()
-        if searcher.num_docs == 0:
-            return {}
-        agg = searcher.aggregate(tantivy.Query.all_query(), {
-            "docs": {"terms": {"field": "doc_key", "size": max(searcher.num_docs, 1)}}})
-        held = {}
-        for bucket in agg["docs"]["buckets"]:
-            doc_id, _, key = bucket["key"].rpartition(_KEY_SEP)
-            held[doc_id] = (key, bucket["doc_count"])
+        groups = min(_PARTS, -(-searcher.num_docs // _BUCKETS))
+        held: dict[str, tuple[str, int]] = {}
+        for group in range(groups):
+            parts = [p for p in range(_PARTS) if p % groups == group]
+            agg = searcher.aggregate(tantivy.Query.term_set_query(self._index.schema, "part", parts), {
+                "docs": {"terms": {"field": "doc_key", "size": _BUCKETS}}})
+            for bucket in agg["docs"]["buckets"]:
+                doc_id, _, key = bucket["key"].rpartition(_KEY_SEP)
+                # two versions of one document would be a fault: count it as out of step
+                held[doc_id] = ("", -1) if doc_id in held else (key, bucket["doc_count"])
         return held
 
     def _catch_up(self, stale: list[str], todo: list[str], want: dict[str, tuple[str, int]]) -> None:
@@ -290,11 +295,12 @@ def _document(chunk: Chunk, key: str):
 
     return tantivy.Document(chunk_id=chunk.id, doc_id=chunk.doc_id,
                             doc_key=f"{chunk.doc_id}{_KEY_SEP}{key}", date=date_number(chunk.date),
+                            part=zlib.crc32(chunk.doc_id.encode()) % _PARTS,
                             body=f"{chunk.title}\n{chunk.text}")
 
 
 def _schema():
-    """Chunk id (returned), document id (for deletes), document version, date, and the words."""
+    """Chunk id (returned), document id (for deletes), version, part, date, and the words."""
     import tantivy
 
     builder = tantivy.SchemaBuilder()
@@ -302,6 +308,7 @@ def _schema():
     builder.add_text_field("doc_id", tokenizer_name="raw", index_option="basic")
     builder.add_text_field("doc_key", tokenizer_name="raw", index_option="basic", fast=True)
     builder.add_integer_field("date", indexed=True, fast=True)
+    builder.add_integer_field("part", indexed=True)
     builder.add_text_field("body", tokenizer_name=_ANALYZER, index_option="freq")
     return builder.build()
 
