@@ -21,7 +21,6 @@ import re
 import statistics
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -214,9 +213,8 @@ def main() -> None:
     min_support = args.min_support if args.min_support is not None else min_support
     print(f"backends run with min_sentence_relevance={min_sentence} min_support={min_support}")
     results = {}
-    tuned = replace(settings, min_support=min_support)  # the extractive answerer now declines by its scorer
-    engine.settings = tuned
-    results["extractive"] = score_backend(engine, runs, args.k)
+    tuned = engine.configured(min_support=min_support)  # the extractive answerer declines by its scorer
+    results["extractive"] = score_backend(tuned, runs, args.k)
     llm_ids = {q["id"] for q in load_queries(args.data, args.llm_limit, args.seed)}
     llm_runs = [r for r in runs if r["query"]["id"] in llm_ids]
     results["extractive (same questions as the LLMs)"] = summarize(
@@ -224,10 +222,9 @@ def main() -> None:
     for spec in args.llm:
         if spec == "gguf:smollm2":
             spec = f"gguf:{smollm2_path()}"
-        engine.settings = replace(tuned, llm=spec, llm_url=args.llm_url, llm_timeout=300.0)
-        engine._generator = None
+        backend = tuned.configured(llm=spec, llm_url=args.llm_url, llm_timeout=300.0)
         results[spec.split(":")[0] + (" (SmolLM2)" if "SmolLM2" in spec else "")] = \
-            score_backend(engine, llm_runs, args.llm_k)
+            score_backend(backend, llm_runs, args.llm_k)
     print("\n== backends ==")
     for name, figures in results.items():
         figures.pop("_rows", None)

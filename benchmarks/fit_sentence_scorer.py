@@ -47,6 +47,7 @@ from rag.eval import metrics  # noqa: E402
 from rag.eval.data import EvalQuery, EvalSet, read_eval_set  # noqa: E402
 from rag.eval.harness import EvalOptions, MemoEmbedder, prepare_engine  # noqa: E402
 from rag.retrieve.dedup import collapse  # noqa: E402
+from rag.retrieve.recency import Recency  # noqa: E402
 from rag.retrieve.retrievers import make_retriever  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
@@ -96,8 +97,8 @@ def _retrieve(eval_set: EvalSet, index: Path, others: int | None) -> list[tuple[
     engine = prepare_engine(eval_set, settings, EvalOptions(sample_others=others))
     try:
         s = engine.settings
-        retriever = make_retriever("hybrid", engine.store, engine.embedder, engine.lexical, s.fusion,
-                                   s.fusion_weight, s.fusion_depth, s.recency)
+        retriever = make_retriever("hybrid", engine.store, engine.embedder, s.fusion, s.fusion_weight,
+                                   s.fusion_depth, Recency(s.recency_half_life, s.recency_weight))
         pairs = []
         for q in eval_set.queries:
             if not (q.answers or not q.answerable or q.evidence):

@@ -13,11 +13,11 @@ import argparse
 import statistics
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from rag.answer.local_llm import local_server_url, smollm2_path
 from rag.engine import Engine
+from rag.pipeline import final_answer
 from rag.settings import Settings
 from rag.types import Answer
 
@@ -27,13 +27,14 @@ QUESTION = "How many Indian troops died in the Pathankot attack?"
 def timed(engine: Engine, question: str) -> tuple[float, float, Answer]:
     """Seconds to the first text piece and to the Answer, and the Answer."""
     start = time.perf_counter()
-    first = None
-    for piece in engine.ask_stream(question):
-        if first is None:
-            first = time.perf_counter() - start
-        if isinstance(piece, Answer):
-            return first, time.perf_counter() - start, piece
-    raise RuntimeError("the stream ended without an Answer")
+    first: list[float] = []
+
+    def note(_: str) -> None:
+        if not first:
+            first.append(time.perf_counter() - start)
+
+    answer = final_answer(engine.ask_stream(question), note)
+    return first[0], time.perf_counter() - start, answer
 
 
 def describe(values: list[float]) -> str:
@@ -53,12 +54,10 @@ def main() -> None:
         start = time.perf_counter()
         local_server_url(args.model)
         print(f"model load (xllamacpp server start): {time.perf_counter() - start:.2f}s  {args.model.name}")
-        base = engine.settings
-        backends = [("extractive", base), ("gguf (SmolLM2)", replace(base, llm=f"gguf:{args.model}"))]
-        for name, settings in backends:
-            engine.settings, engine._generator = settings, None
-            first, total, _ = timed(engine, QUESTION)  # llama.cpp has not seen this prompt yet
-            runs = [timed(engine, QUESTION) for _ in range(args.runs)]  # its prompt cache now helps
+        backends = [("extractive", engine), ("gguf (SmolLM2)", engine.configured(llm=f"gguf:{args.model}"))]
+        for name, backend in backends:
+            first, total, _ = timed(backend, QUESTION)  # llama.cpp has not seen this prompt yet
+            runs = [timed(backend, QUESTION) for _ in range(args.runs)]  # its prompt cache now helps
             answer = runs[-1][2]
             print(f"{name:16s} first run: first piece {first:.2f}s, answer {total:.2f}s")
             print(f"{'':16s} repeats:   first piece {describe([r[0] for r in runs])}  "

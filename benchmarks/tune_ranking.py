@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rag.eval.data import read_eval_set
 from rag.eval.harness import EvalOptions, MemoEmbedder, prepare_engine, run_queries, summarize
+from rag.pipeline import build_pipeline
 from rag.retrieve.recency import Recency
 from rag.retrieve.retrievers import make_retriever
 from rag.settings import Settings
@@ -60,7 +61,8 @@ def main() -> None:
         weight = args.fusion_weight if method == "weighted" and weight is None else weight
         retriever = make_retriever(kind, engine.store, memo, method, weight or 0.5,
                                    depth, Recency(half_life, bonus))
-        results = run_queries(eval_set.queries, retriever, None, options.k, options.depth,
+        pipeline = build_pipeline(engine.settings, engine.store, memo, retriever)
+        results = run_queries(eval_set.queries, pipeline, options.k, options.depth, answers=False,
                               as_of_question_date=as_of)
         r = summarize(eval_set, eval_set.queries, results)["retrieval"]
         print(f"{kind:9}  {method:8}  {weight or '-':>6}  {depth:5}  {'yes' if as_of else 'no':>5}  "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -26,8 +27,10 @@ from rag.cli_options import (
     with_options,
 )
 from rag.errors import RagError
-from rag.serialize import passage_dict
+from rag.pipeline import Event, final_answer
+from rag.serialize import answer_dict, lookup_dict, passage_dict
 from rag.settings import Settings
+from rag.store import catalog_for
 from rag.types import Answer, Filters
 
 
@@ -163,7 +166,7 @@ def ask(question, as_json, k, since, until, as_of, retriever, llm, llm_url, llm_
         refuse_local_choices("retriever", "llm", "llm_url", "llm_model")
         answer = client.ask(question, k=k, collection=where.collection, **asdict(filters))
         if as_json:
-            click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+            click.echo(json.dumps(answer_dict(answer), indent=2, ensure_ascii=False))
             return
         click.echo(answer.answer)
         print_sources(answer)
@@ -174,34 +177,32 @@ def ask(question, as_json, k, since, until, as_of, retriever, llm, llm_url, llm_
 
 def ask_here(question: str, as_json: bool, k: int | None, filters: Filters, where: Where, **choices) -> None:
     """Answer with the engine in this process (indexing the seeds into an empty index first)."""
-    from rag.answer.llm import backend_name
-
-    engine = make_engine(where, **choices)
-    backend_name(engine.settings.llm)  # a bad --llm fails before any indexing
+    engine = make_engine(where, **choices)  # a bad --llm fails here, before any indexing
     seeded = engine.ensure_index()
     if seeded is not None:
         click.echo(f"The index was empty: indexed {engine.settings.seeds_dir} first "
                    f"({seeded.summary()}).", err=True)
     if as_json:
         answer = engine.ask(question, k=k, filters=filters)
-        click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(answer_dict(answer), indent=2, ensure_ascii=False))
         return
     answer = print_stream(engine.ask_stream(question, k=k, filters=filters))
     print_sources(answer)
 
 
-def print_stream(pieces) -> Answer:
+def print_stream(events: Iterator[Event]) -> Answer:
     """Echo the answer's pieces as they come; the checked answer after them when verification changed it."""
-    streamed = ""
-    for piece in pieces:
-        if isinstance(piece, Answer):
-            break
-        streamed += piece
-        click.echo(piece, nl=False)
-    if streamed.strip() != piece.answer.strip():  # verification renumbered or dropped markers
-        click.echo(("\n\nChecked answer:\n" if streamed else "") + piece.answer, nl=False)
+    streamed: list[str] = []
+
+    def echo(text: str) -> None:
+        streamed.append(text)
+        click.echo(text, nl=False)
+
+    answer = final_answer(events, echo)
+    if "".join(streamed).strip() != answer.answer.strip():  # verification renumbered or dropped markers
+        click.echo(("\n\nChecked answer:\n" if streamed else "") + answer.answer, nl=False)
     click.echo()
-    return piece
+    return answer
 
 
 def print_sources(answer: Answer) -> None:
@@ -235,7 +236,7 @@ def search(query, k, as_json, since, until, as_of, retriever, where) -> None:
     else:
         engine = make_engine(where, retriever=retriever)
         passages = [passage_dict(r) for r in engine.search(query, k=k, filters=filters)]
-        ranked_by = engine.retriever.ranks_by
+        ranked_by = engine.pipeline.ranks_by
     if as_json:
         click.echo(json.dumps(passages, indent=2, ensure_ascii=False))
         return
@@ -258,7 +259,7 @@ def show(citation_id, as_json, where) -> None:
     if client is not None:
         found = client.lookup(citation_id, where.collection)
     else:
-        found = make_engine(where).lookup(citation_id).to_dict()
+        found = lookup_dict(make_engine(where).lookup(citation_id))
     if as_json:
         click.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return
@@ -296,7 +297,6 @@ def serve(host, port, retriever, llm, llm_url, llm_model, where) -> None:
 
     import uvicorn
 
-    from rag.answer.llm import backend_name
     from rag.api import create_app
     from rag.store import embedded_folder
     from rag.store.address import publish_address, withdraw_address
@@ -306,7 +306,6 @@ def serve(host, port, retriever, llm, llm_url, llm_model, where) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         handlers=[handler])
     settings = local_settings(where, retriever=retriever, llm=llm, llm_url=llm_url, llm_model=llm_model)
-    backend_name(settings.llm)  # a bad --llm fails before the server starts
     click.echo(f"rag: chat window at http://{host}:{port}/  API docs at http://{host}:{port}/docs",
                err=True)
     app = create_app(settings)
@@ -333,7 +332,9 @@ def local_url(host: str, port: int) -> str:
 @store_options()
 def collections(where) -> None:
     """List the collections in the index, with their chunk counts."""
-    for name, chunks in make_engine(where).collections().items():
+    catalog = catalog_for(local_settings(where))  # opens no collection, so none is created
+    click.get_current_context().call_on_close(catalog.close)
+    for name, chunks in catalog.collections().items():
         click.echo(f"{name}  {chunks} chunks")
 
 
@@ -372,7 +373,7 @@ def eval_(dataset_dir, retrievers, limit_queries, sample_queries, sample_others,
     eval_set = read_eval_set(dataset_dir)
     options = EvalOptions(tuple(dict.fromkeys(retrievers)), limit_queries, sample_queries,
                           sample_others, k, answers=not retrieval_only,
-                          as_of_question_date=as_of_question_date)
+                          as_of_question_date=as_of_question_date, collection=where.collection)
     runs = evaluate(eval_set, settings, options)
     click.echo(f"{eval_set.name}: {runs[0]['queries']} queries, collection {runs[0]['collection']}")
     click.echo(format_table(runs))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from rag.errors import ConversationNotFound, InvalidRequest
+from rag.serialize import answer_dict
 from rag.types import Answer, Citation
 
 FILENAME = "conversations.sqlite3"
@@ -72,7 +73,7 @@ class ConversationStore:
             n = db.execute("SELECT COUNT(*) FROM turns WHERE conversation = ?",
                            (conversation_id,)).fetchone()[0]
             db.execute("INSERT INTO turns VALUES (?, ?, ?, ?)",
-                       (conversation_id, n, answer.question, json.dumps(answer.to_dict())))
+                       (conversation_id, n, answer.question, json.dumps(answer_dict(answer))))
             db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
         return conversation_id
 

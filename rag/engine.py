@@ -1,102 +1,67 @@
-"""The engine: the one object the CLI, the API and the chat window all call."""
+"""The engine: one collection's store and pipeline, and the operations the faces call on them."""
 
 from __future__ import annotations
 
-import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 
 from rag.answer.citations import CitationLookup, resolve
-from rag.answer.conversation import standalone_query
-from rag.answer.extractive import ExtractiveAnswerer
 from rag.embedding import Embedder, shared_embedder
-from rag.errors import CollectionNotFound, InvalidRequest
+from rag.errors import CollectionNotFound
 from rag.ingest.indexer import ChunkingOptions, IndexReport, Progress, index_paths
-from rag.retrieve.retrievers import CollapsingRetriever, Retriever, make_retriever
+from rag.pipeline import Event, History, Pipeline, build_pipeline
 from rag.settings import Settings
-from rag.store import Catalog, DocumentRecord, Store, VectorSpace, open_catalog
+from rag.store import Catalog, DocumentRecord, Store, VectorSpace, catalog_for, open_catalog
 from rag.store.base import validate_collection_name
 from rag.types import Answer, Filters, ScoredChunk
 
-MAX_K = 50
+MAX_OTHER_COLLECTIONS = 8  # engines kept for other collections; the least recently used goes first
 
 
 class Engine:
-    """Owns the embedder and the store (both opened lazily) and answers questions over them."""
+    """Opens the store for ``settings.collection`` (in ``catalog``, or the one the settings name).
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    The pipeline is built once from the settings, on first use, after the store has been checked.
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None,
+                 catalog: Catalog | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or shared_embedder(settings.embed_batch_size, settings.encoder)
-        self._store: Store | None = None
-        self._checked = False
-        self._catalog: Catalog | None = None
-        self._owns_catalog = True
-        self._generator = None
-        self._open_lock = threading.Lock()
-        self.write_lock = threading.RLock()
-
-    @property
-    def store(self) -> Store:
-        """The collection's store, opened (and locked, when embedded) on first use."""
-        if self._store is None:
-            with self._open_lock:
-                if self._store is None:
-                    self._store = self._open_store()
-        return self._store
-
-    def _open_store(self) -> Store:
-        """Open the catalog (once) and the collection, checking the model it was built with."""
-        catalog = self.catalog
+        self.catalog = catalog or catalog_for(settings)
+        self._owns_catalog = catalog is None
         try:
-            return catalog.open(self.settings.collection, VectorSpace(
-                self.embedder.name, self.embedder.dimension, self.embedder.variant))
+            self.store = self._open_store()
         except Exception:
             self.close()
             raise
+        self.write_lock = threading.RLock()
+        self._others: OrderedDict[str, Engine] = OrderedDict()
+        self._others_lock = threading.Lock()
 
-    @property
-    def checked_store(self) -> Store:
-        """The store, checked once against its records before the first read (IndexDamaged)."""
-        if not self._checked:
-            self.store.check()
-            self._checked = True
-        return self.store
+    def _open_store(self) -> Store:
+        """The collection, checked against the model this process embeds with."""
+        space = VectorSpace(self.embedder.name, self.embedder.dimension, self.embedder.variant)
+        return self.catalog.open(self.settings.collection, space)
 
-    @property
-    def ranker(self) -> Retriever:
-        """The configured retriever (dense, lexical or hybrid), before near-duplicates are collapsed."""
-        s = self.settings
-        return make_retriever(s.retriever, self.checked_store, self.embedder, s.fusion,
-                              s.fusion_weight, s.fusion_depth, s.recency)
+    @cached_property
+    def pipeline(self) -> Pipeline:
+        """The question's stages, built from the settings; the store is checked first (IndexDamaged)."""
+        self.store.check()
+        return build_pipeline(self.settings, self.store, self.embedder)
 
-    @property
-    def retriever(self) -> Retriever:
-        """The retrieval stage: the ranker, with near-duplicate passages collapsed."""
-        return CollapsingRetriever(self.ranker)
+    def warm_up(self) -> None:
+        """Load the encoder and build the pipeline now, so the first question does not wait for them."""
+        self.embedder.embed(["warm up"])
+        _ = self.pipeline
 
-    @property
-    def answerer(self) -> ExtractiveAnswerer:
-        """The answering stage."""
-        return ExtractiveAnswerer(self.embedder)
-
-    @property
-    def generator(self):
-        """The LLM answering stage (a GenerativeAnswerer), or None for the extractive backend."""
-        if self._generator is None:
-            from rag.answer.llm import make_chat_backend
-
-            backend = make_chat_backend(self.settings)
-            if backend is None:
-                return None
-            from rag.answer.generative import GenerativeAnswerer
-            from rag.answer.verification import Verifier
-
-            self._generator = GenerativeAnswerer(
-                backend, Verifier(self.embedder, self.settings.min_support), self.answerer,
-                self.settings.llm_timeout, self.settings.strict)
-        return self._generator
+    def configured(self, **changes: object) -> Engine:
+        """An engine over the same store with some settings changed (for example another LLM)."""
+        return Engine(replace(self.settings, **changes), self.embedder, self.catalog)
 
     def index(self, paths: Iterable[Path], prune: bool = False, rebuild: bool = False,
               progress: Progress | None = None) -> IndexReport:
@@ -105,16 +70,17 @@ class Engine:
                                   self.settings.title_in_chunk)
         with self.write_lock:
             if rebuild:
-                self._drop_collection()
+                self._rebuild()
             report = index_paths(list(paths), self.store, self.embedder, options, prune, progress,
                                  self.settings.max_file_bytes, self.settings.index_batch)
             self.store.sync()  # keep derived indexes (BM25) in step with what the store now holds
             return report
 
-    def _drop_collection(self) -> None:
-        """Delete the collection whatever it holds, even one built with another model."""
+    def _rebuild(self) -> None:
+        """Drop the collection whatever it holds (even one built with another model), then reopen it."""
         self.catalog.drop(self.settings.collection)
-        self._store = None
+        self.store = self._open_store()
+        self.__dict__.pop("pipeline", None)  # its stages hold the dropped store
 
     def repair(self) -> int:
         """Rebuild the collection's vectors from the chunk texts and records its store keeps."""
@@ -124,9 +90,11 @@ class Engine:
         with self.write_lock:
             self.close()
             s = self.settings
-            self._catalog = open_catalog(s.store or s.index_dir, s.index_dir, repairing=s.collection)
+            self.catalog = open_catalog(s.store or s.index_dir, s.index_dir, repairing=s.collection)
+            self._owns_catalog = True
+            self.store = self._open_store()
             chunks, records = read_back(self.store)
-            self._drop_collection()
+            self._rebuild()
             written = rewrite(self.store, chunks, records, lambda batch: self.embedder.embed(
                 [embedding_text(c, s.title_in_chunk) for c in batch]))
             self.store.sync()
@@ -140,36 +108,17 @@ class Engine:
 
     def search(self, query: str, k: int | None = None, filters: Filters = Filters()) -> list[ScoredChunk]:
         """Ranked passages for a query."""
-        query = self._check_text(query, "query")
-        return self.retriever.retrieve(query, self._check_k(k), filters)
+        return self.pipeline.search(query, k, filters)
 
-    def ask(self, question: str, history: list[tuple[str, str]] | None = None,
-            k: int | None = None, filters: Filters = Filters()) -> Answer:
+    def ask(self, question: str, history: History | None = None, k: int | None = None,
+            filters: Filters = Filters()) -> Answer:
         """A cited answer to a question, using the conversation for follow-ups."""
-        question = self._check_input(question, history)
-        if self.generator is not None:
-            return next(p for p in self._generate(question, history, k, filters) if isinstance(p, Answer))
-        query = standalone_query(question, history)
-        passages = self.retriever.retrieve(query, self._check_k(k), filters)
-        return self.answerer.answer(question, passages, query)
+        return self.pipeline.ask(question, history, k, filters)
 
-    def ask_stream(self, question: str, history: list[tuple[str, str]] | None = None,
-                   k: int | None = None, filters: Filters = Filters()) -> Iterator[str | Answer]:
-        """The answer's text in pieces as it is produced, then the final Answer with citations."""
-        if self.generator is not None:
-            yield from self._generate(self._check_input(question, history), history, k, filters)
-            return
-        answer = self.ask(question, history, k, filters)
-        pieces = re.split(r"(?<=\]) ", answer.answer)  # one cited sentence at a time
-        for i, piece in enumerate(pieces):
-            yield piece if i == len(pieces) - 1 else piece + " "
-        yield answer
-
-    def _generate(self, question: str, history: list[tuple[str, str]] | None, k: int | None,
-                  filters: Filters) -> Iterator[str | Answer]:
-        """The LLM's tokens, then its verified Answer."""
-        k = self._check_k(k)
-        return self.generator.stream(question, history, lambda q: self.retriever.retrieve(q, k, filters))
+    def ask_stream(self, question: str, history: History | None = None, k: int | None = None,
+                   filters: Filters = Filters()) -> Iterator[Event]:
+        """TextPiece events as the answer is produced, then the Final answer with its citations."""
+        return self.pipeline.stream(question, history, k, filters)
 
     def lookup(self, cid: str) -> CitationLookup:
         """The passage behind a citation id, in its document's context."""
@@ -188,58 +137,27 @@ class Engine:
             self.store.sync()
             return record
 
-    def for_collection(self, name: str) -> Engine:
-        """An engine over another existing collection of the same store, sharing client and encoder."""
-        if name == self.settings.collection:
+    def for_collection(self, name: str | None) -> Engine:
+        """The engine of another existing collection of the same store (this one for None or its own)."""
+        if not name or name == self.settings.collection:
             return self
         validate_collection_name(name)  # before anything is cached for it
-        if name not in self.catalog.collections():
-            raise CollectionNotFound(f"no collection named {name!r} in this index")
-        other = Engine(replace(self.settings, collection=name), self.embedder)
-        other._catalog, other._owns_catalog = self.catalog, False  # this engine releases it
-        return other
+        with self._others_lock:
+            if name not in self._others:
+                if name not in self.catalog.collections():
+                    raise CollectionNotFound(f"no collection named {name!r} in this index")
+                self._others[name] = Engine(replace(self.settings, collection=name), self.embedder,
+                                            self.catalog)
+                if len(self._others) > MAX_OTHER_COLLECTIONS:
+                    self._others.popitem(last=False)
+            self._others.move_to_end(name)
+            return self._others[name]
 
     def collections(self) -> dict[str, int]:
         """Every collection in the store with its chunk count (creating none)."""
         return self.catalog.collections()
 
-    @property
-    def catalog(self) -> Catalog:
-        """Where the collections live, opened (and an index folder locked) once."""
-        if self._catalog is None:
-            s = self.settings
-            self._catalog = open_catalog(s.store or s.index_dir, s.index_dir)
-        return self._catalog
-
     def close(self) -> None:
-        """Release the index folder."""
-        if self._catalog is not None and self._owns_catalog:
-            self._catalog.close()
-        self._store = self._catalog = None
-        self._checked = False
-
-    def _check_text(self, text: str, what: str) -> str:
-        """A non-empty, not over-long question or query."""
-        text = (text or "").strip()
-        if not text:
-            raise InvalidRequest(f"the {what} is empty")
-        if len(text) > self.settings.max_question_chars:
-            raise InvalidRequest(f"the {what} is {len(text)} characters long; the limit is "
-                                 f"{self.settings.max_question_chars}")
-        return text
-
-    def _check_input(self, question: str, history: list[tuple[str, str]] | None) -> str:
-        """The checked question, when it and the conversation so far fit RAG_MAX_INPUT_CHARS together."""
-        question = self._check_text(question, "question")
-        total = len(question) + sum(len(q) + len(a) for q, a in history or ())
-        if total > self.settings.max_input_chars:
-            raise InvalidRequest(f"the question and its history are {total} characters long; the limit is "
-                                 f"{self.settings.max_input_chars} (RAG_MAX_INPUT_CHARS)")
-        return question
-
-    def _check_k(self, k: int | None) -> int:
-        """k within 1..MAX_K (the default when None)."""
-        k = self.settings.top_k if k is None else k
-        if not 1 <= k <= MAX_K:
-            raise InvalidRequest(f"k must be between 1 and {MAX_K}, got {k}")
-        return k
+        """Release the index folder (when this engine opened the catalog)."""
+        if self._owns_catalog:
+            self.catalog.close()

@@ -69,5 +69,13 @@ class StoreUnavailable(RagError):
     """The Chroma server cannot be reached right now."""
 
 
+class ModelFailed(RagError):
+    """The language model failed mid-question (down, slow, garbled): the answer falls back."""
+
+
+class InvalidSetting(RagError):
+    """A setting (environment variable or option) with a value it cannot take."""
+
+
 class ConversationNotFound(RagError):
     """A conversation id that is not saved."""

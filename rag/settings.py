@@ -1,14 +1,53 @@
-"""One Settings object: defaults, then RAG_* environment variables, then explicit overrides."""
+"""One Settings object: defaults, then RAG_* environment variables, then explicit overrides; checked.
+
+Each setting has one name: ``RAG_<FIELD>`` in the environment and ``--<field>`` on the command line.
+Modes are enumerations: an unknown value is refused with the list of valid ones, when loaded.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields, replace
+from enum import StrEnum
 from pathlib import Path
 
-from rag.retrieve.recency import Recency
+from rag.errors import InvalidSetting, LLMUnavailable
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class RetrieverKind(StrEnum):
+    """How passages are ranked."""
+
+    DENSE = "dense"
+    LEXICAL = "lexical"
+    HYBRID = "hybrid"
+
+
+class Fusion(StrEnum):
+    """How the hybrid retriever fuses its dense and BM25 lists."""
+
+    WEIGHTED = "weighted"
+    RRF = "rrf"
+
+
+class Encoder(StrEnum):
+    """The encoder variant: fast (bfloat16) or exact (float32); stored on each collection."""
+
+    FAST = "fast"
+    EXACT = "exact"
+
+
+class LLMKind(StrEnum):
+    """The answer backend's kind; ``gguf`` takes a model file: ``gguf:PATH``."""
+
+    EXTRACTIVE = "extractive"
+    OPENAI = "openai"
+    GGUF = "gguf"
+
+
+LLM_CHOICES = "extractive, openai or gguf:PATH"
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -24,17 +63,18 @@ class Settings:
     chunk_overlap: int = 150
     top_k: int = 5
     embed_batch_size: int = 32  # per encoder pass: larger batches only cost memory on CPU
-    encoder: str = "fast"  # fast (bfloat16) or exact (float32); stored on each collection
+    encoder: Encoder = Encoder.FAST
     max_file_bytes: int = 20 * 1024 * 1024  # larger files are skipped and reported
-    index_batch: int = 1024  # chunks per encoder call and Chroma write while indexing
-    retriever: str = "hybrid"
-    fusion: str = "weighted"
+    index_batch: int = 1024  # chunks per encoder call and store write while indexing
+    retriever: RetrieverKind = RetrieverKind.HYBRID
+    fusion: Fusion = Fusion.WEIGHTED
     fusion_weight: float = 0.7
     fusion_depth: int = 50
-    recency_half_life: float = Recency.half_life_days  # days; used with an as-of date (rag.retrieve.recency)
-    recency_weight: float = Recency.weight
+    rerank: tuple[str, ...] = ()  # rerank stages in order (rag.pipeline.RERANKERS); env: comma-separated
+    recency_half_life: float = 14.0  # days; with an as-of date, tuned on the news quiz (RESULTS.md)
+    recency_weight: float = 0.2
     title_in_chunk: bool = True  # embed "title\ntext": +0.067 dense nDCG@10 on the full news set
-    llm: str = "extractive"
+    llm: str = LLMKind.EXTRACTIVE.value  # extractive, openai or gguf:PATH
     llm_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
@@ -48,10 +88,16 @@ class Settings:
     max_input_chars: int = 20000  # question plus conversation history
     max_upload_bytes: int = 20 * 1024 * 1024
 
+    def __post_init__(self) -> None:
+        for name, kind in (("retriever", RetrieverKind), ("fusion", Fusion), ("encoder", Encoder)):
+            object.__setattr__(self, name, _member(name, getattr(self, name), kind))
+        llm_kind(self.llm)
+        object.__setattr__(self, "rerank", tuple(self.rerank))
+
     @property
-    def recency(self) -> Recency:
-        """How much freshness counts when a question comes with an as-of date."""
-        return Recency(self.recency_half_life, self.recency_weight)
+    def llm_kind(self) -> LLMKind:
+        """The answer backend's kind."""
+        return llm_kind(self.llm)
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -69,15 +115,38 @@ class Settings:
         return replace(cls(), **values)
 
 
+def llm_kind(spec: str) -> LLMKind:
+    """The backend kind named by a --llm value (``gguf:PATH`` -> gguf), or LLMUnavailable."""
+    kind = spec.split(":", 1)[0].strip().lower()
+    if kind not in LLMKind._value2member_map_:
+        raise LLMUnavailable(f"unknown LLM backend {spec!r}: choose {LLM_CHOICES}")
+    return LLMKind(kind)
+
+
+def _member(name: str, value: object, kind: type[StrEnum]) -> StrEnum:
+    """``value`` as a member of ``kind``, or an error listing the valid values."""
+    try:
+        return kind(str(value).strip().lower())
+    except ValueError:
+        valid = ", ".join(m.value for m in kind)
+        raise InvalidSetting(f"RAG_{name.upper()} (--{name}) must be one of {valid}; got {value!r}") from None
+
+
 def _coerce(name: str, raw: str, kind: type) -> object:
     """Turn an environment string into the field's type, with an error naming the variable."""
     if kind is bool:
-        return raw.strip().lower() in ("1", "true", "yes", "on")
+        word = raw.strip().lower()
+        if word not in _TRUE + _FALSE:
+            raise InvalidSetting(f"RAG_{name.upper()} must be true or false (1/0, yes/no, on/off); "
+                                 f"got {raw!r}")
+        return word in _TRUE
+    if kind is tuple:
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
     try:
         if kind is int:
             return int(raw)
         if kind is float:
             return float(raw)
     except ValueError as exc:
-        raise ValueError(f"RAG_{name.upper()} must be a number, got {raw!r}") from exc
+        raise InvalidSetting(f"RAG_{name.upper()} must be a number, got {raw!r}") from exc
     return raw

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import hashlib
+from dataclasses import dataclass, field
 
 from rag.dates import date_number
+
+
+def sha256_text(text: str) -> str:
+    """Hex sha256 of a text, used as the content hash of a document."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,3 @@ class Answer:
     notice: str | None = None
     unsupported: list[str] = field(default_factory=list)  # generated sentences no citation supports
     sentences: list[Sentence] = field(default_factory=list)  # a generated answer's sentences, checked
-
-    def to_dict(self) -> dict:
-        """The JSON shape shared by ``rag ask --json`` and the API."""
-        return asdict(self)

@@ -60,5 +60,5 @@ def test_citation_lookup_returns_the_quote_in_context(seeded):
 
 def test_streamed_pieces_add_up_to_the_answer(seeded):
     *pieces, final = list(seeded.ask_stream("Which terrorist groups did both sides name?"))
-    assert "".join(pieces) == final.answer
-    assert len(pieces) == len(final.citations) >= 1
+    assert "".join(p.text for p in pieces) == final.answer.answer
+    assert len(pieces) == len(final.answer.citations) >= 1

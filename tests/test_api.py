@@ -285,6 +285,28 @@ def test_another_collection_can_be_asked(client, seeded, embedder, tmp_path):
     assert "forty-two" not in default["answer"]
 
 
+def test_uploads_search_and_v1_honour_the_collection_they_name(client, seeded, embedder):
+    seeded.catalog.open("second", VectorSpace(embedder.name, embedder.dimension, embedder.variant))
+    note = ("note.txt", b"The lighthouse keeper counted forty-two ships in March.", "text/plain")
+    uploaded = client.post("/api/documents?collection=second", files=[("files", note)]).json()
+    assert uploaded["files"][0]["status"] == "added"
+    listed = client.get("/api/documents?collection=second").json()["documents"]
+    assert [d["title"] for d in listed] == ["Note"]
+    assert "Note" not in [d["title"] for d in client.get("/api/documents").json()["documents"]]
+    found = client.post("/api/search", json={"query": "lighthouse ships", "collection": "second"}).json()
+    assert found["results"][0]["title"] == "Note"
+    question = [{"role": "user", "content": "How many ships did the keeper count?"}]
+    by_model = client.post("/v1/chat/completions", json={"model": "rag:second", "messages": question})
+    by_field = client.post("/v1/chat/completions", json={"messages": question, "collection": "second"})
+    default = client.post("/v1/chat/completions", json={"messages": question})
+    assert "forty-two" in by_model.json()["choices"][0]["message"]["content"]
+    assert "forty-two" in by_field.json()["choices"][0]["message"]["content"]
+    assert "forty-two" not in default.json()["choices"][0]["message"]["content"]
+    assert "rag:second" in {m["id"] for m in client.get("/v1/models").json()["data"]}
+    missing = client.post("/v1/chat/completions", json={"model": "rag:nowhere", "messages": question})
+    assert missing.status_code == 404 and "nowhere" in missing.json()["detail"]
+
+
 def test_without_a_token_configured_no_header_is_needed(client):
     assert client.get("/api/documents").status_code == 200
     assert client.get("/v1/models").status_code == 200

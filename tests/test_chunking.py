@@ -5,9 +5,8 @@ from __future__ import annotations
 import itertools
 
 from rag.ingest.chunking import chunk_document
-from rag.ingest.loaders import sha256_text
 from rag.sentences import sentence_spans
-from rag.types import Document
+from rag.types import Document, sha256_text
 
 
 def make_doc(text: str, doc_id: str = "d1") -> Document:

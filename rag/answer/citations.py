@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from rag.errors import CitationNotFound
 from rag.store.base import Store
@@ -37,10 +37,6 @@ class CitationLookup:
     passage_end: int
     before: str
     after: str
-
-    def to_dict(self) -> dict:
-        """JSON shape for the API."""
-        return asdict(self)
 
 
 def resolve(store: Store, cid: str) -> CitationLookup:

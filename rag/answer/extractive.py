@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -131,13 +132,19 @@ def dated_quotes(citations: list[Citation]) -> str:
     and "$2.70" from last year are not both presented as current. A colon, not a comma, so the
     quoted sentence that follows keeps its own capital letter.
     """
-    parts, shown = [], None
-    for c in citations:
+    return "".join(dated_pieces(citations))
+
+
+def dated_pieces(citations: list[Citation]) -> Iterator[str]:
+    """The answer's text one cited sentence at a time (with its "As of" label, and a space after
+    every piece but the last), so the pieces join into ``dated_quotes``."""
+    shown = None
+    for i, c in enumerate(citations):
+        label = ""
         if c.date and c.date != shown and (day := _day(c.date)):
-            parts.append(f"As of {day}:")
-            shown = c.date
-        parts.append(f"{' '.join(c.quote.split())} [{c.n}]")  # Markdown quotes keep blanked markup as spaces
-    return " ".join(parts)
+            label, shown = f"As of {day}: ", c.date
+        quote = " ".join(c.quote.split())  # Markdown quotes keep blanked markup as spaces
+        yield f"{label}{quote} [{c.n}]" + (" " if i < len(citations) - 1 else "")
 
 
 def _day(iso: str) -> str | None:

@@ -1,17 +1,21 @@
-"""Generated answers: an LCEL chain (condense -> retrieve -> prompt -> LLM), then verification."""
+"""Generated answers: the LLM's stages of the pipeline (condense, generate, verify), as LCEL chains.
+
+The order of a question's stages lives in rag.pipeline; a model fault raises ModelFailed, on
+which the pipeline falls back to the extractive answer.
+"""
 
 from __future__ import annotations
 
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from rag.answer.conversation import standalone_query
-from rag.answer.extractive import NOT_FOUND, ExtractiveAnswerer
+from rag.answer.extractive import NOT_FOUND
 from rag.answer.llm import ChatBackend
 from rag.answer.policy import AnswerPolicy
-from rag.answer.verification import Verifier
+from rag.errors import ModelFailed
 from rag.types import Answer, ScoredChunk
 
 ANSWER_SYSTEM = (
@@ -43,20 +47,17 @@ def format_history(history: History) -> str:
 
 
 class GenerativeAnswerer:
-    """Answers with an LLM from retrieved passages, verifies every citation, falls back on faults."""
+    """Answers with an LLM from retrieved passages and verifies every citation."""
 
-    def __init__(self, backend: ChatBackend, verifier: Verifier, fallback: ExtractiveAnswerer,
-                 timeout: float, strict: bool = False) -> None:
+    def __init__(self, backend: ChatBackend, policy: AnswerPolicy, timeout: float) -> None:
         from langchain_core.output_parsers import StrOutputParser
         from langchain_core.prompts import ChatPromptTemplate
         from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
         self.backend = backend
-        self.verifier = verifier
-        self.fallback = fallback
         self.timeout = timeout
-        self.policy = AnswerPolicy(verifier, fallback, strict)
-        self.condense = (ChatPromptTemplate.from_messages(
+        self.policy = policy
+        self.condense_chain = (ChatPromptTemplate.from_messages(
             [("system", CONDENSE_SYSTEM),
              ("human", "Conversation:\n{history}\n\nLast question: {question}")])
             | backend.model | StrOutputParser())
@@ -66,19 +67,19 @@ class GenerativeAnswerer:
                 [("system", ANSWER_SYSTEM), ("human", "Passages:\n\n{passages}\n\nQuestion: {question}")])
             | backend.model | StrOutputParser())
 
-    def stream(self, question: str, history: History | None,
-               retrieve: Callable[[str], list[ScoredChunk]]) -> Iterator[str | Answer]:
-        """Tokens as the model writes them, then the verified Answer (or the extractive one on a fault)."""
+    def condense(self, question: str, history: History | None) -> str:
+        """The question rewritten by the model to stand alone when there is a conversation."""
+        if not history:
+            return question
+        inputs = {"history": format_history(history), "question": question}
         try:
-            query = self._standalone(question, history)
+            rewritten = " ".join("".join(self._within_timeout(self.condense_chain, inputs)).split())
         except Exception as exc:  # any failure of the remote model, whatever the client raises
-            query = standalone_query(question, history)
-            yield from self._fall_back(question, query, retrieve(query), exc, "")
-            return
-        passages = retrieve(query)
-        if self.fallback.declines(query, passages):
-            yield self._answer(question, NOT_FOUND, answered=False)
-            return
+            raise self._failed(exc) from exc
+        return rewritten if 3 <= len(rewritten) <= 500 else standalone_query(question, history)
+
+    def stream(self, question: str, passages: list[ScoredChunk]) -> Iterator[str]:
+        """The answer's tokens as the model writes them; ModelFailed on a down, slow or garbled model."""
         text = ""
         try:
             for token in self._tokens(question, passages):
@@ -86,18 +87,13 @@ class GenerativeAnswerer:
                 yield token
             if not text.strip():
                 raise ValueError("the model returned an empty answer")
-        except Exception as exc:  # a down, slow or garbled endpoint: fall back, never a traceback
-            yield from self._fall_back(question, query, passages, exc, text)
-            return
-        yield self.policy.answer(question, query, text, passages, self.backend.name)
+        except Exception as exc:
+            raise self._failed(exc) from exc
 
-    def _standalone(self, question: str, history: History | None) -> str:
-        """The question rewritten by the model to stand alone when there is a conversation."""
-        if not history:
-            return question
-        inputs = {"history": format_history(history), "question": question}
-        rewritten = " ".join("".join(self._within_timeout(self.condense, inputs)).split())
-        return rewritten if 3 <= len(rewritten) <= 500 else standalone_query(question, history)
+    def _failed(self, exc: Exception) -> ModelFailed:
+        """The fault as one line saying which model failed and how."""
+        return ModelFailed(f"The language model ({self.backend.name} at {self.backend.where}) failed: "
+                           f"{describe_fault(exc, self.timeout)}.")
 
     def _tokens(self, question: str, passages: list[ScoredChunk]) -> Iterator[str]:
         """The generation chain's tokens, cut off when the answer outlasts the timeout."""
@@ -127,18 +123,10 @@ class GenerativeAnswerer:
         finally:
             stop.set()
 
-    def _fall_back(self, question: str, query: str, passages: list[ScoredChunk], exc: Exception,
-                   streamed: str) -> Iterator[str | Answer]:
-        """The extractive answer with a notice saying why the model's answer is missing."""
-        answer = self.fallback.answer(question, passages, query)
-        answer.notice = (f"The language model ({self.backend.name} at {self.backend.where}) failed: "
-                         f"{describe_fault(exc, self.timeout)}. Showing the extractive answer instead.")
-        yield ("\n\n" if streamed else "") + answer.answer
-        yield answer
+    def verify(self, question: str, query: str, text: str, passages: list[ScoredChunk]) -> Answer:
+        """The generated text checked against the passages: marked, trimmed, or extractive instead."""
+        return self.policy.answer(question, query, text, passages, self.backend.name)
 
-    def _answer(self, question: str, text: str, answered: bool) -> Answer:
-        """An Answer from this backend."""
-        return Answer(question=question, answer=text, answered=answered, backend=self.backend.name)
 
 
 def _pump(chain, inputs: dict, tokens: queue.Queue, stop: threading.Event) -> None:

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import LLMUnavailable
-from rag.settings import Settings
-
-BACKENDS = "extractive, openai or gguf:PATH"
+from rag.settings import LLMKind, Settings
 
 
 @dataclass(frozen=True)
@@ -20,20 +18,12 @@ class ChatBackend:
     model: object  # a langchain_core BaseChatModel
 
 
-def backend_name(spec: str) -> str:
-    """The backend kind named by a --llm value, checked."""
-    kind = spec.split(":", 1)[0].strip().lower()
-    if kind not in ("extractive", "openai", "gguf"):
-        raise LLMUnavailable(f"unknown LLM backend {spec!r}: choose {BACKENDS}")
-    return kind
-
-
 def make_chat_backend(settings: Settings) -> ChatBackend | None:
     """The chat model for settings.llm, or None for the extractive backend."""
-    kind = backend_name(settings.llm)
-    if kind == "extractive":
+    kind = settings.llm_kind
+    if kind == LLMKind.EXTRACTIVE:
         return None
-    if kind == "openai":
+    if kind == LLMKind.OPENAI:
         if not settings.llm_url:
             raise LLMUnavailable("the openai backend needs --llm-url (RAG_LLM_URL), for example "
                                  "http://127.0.0.1:11434/v1")

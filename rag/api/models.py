@@ -9,10 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rag.answer.conversation import history_pairs
 from rag.api.public import Source, Text
-from rag.engine import MAX_K
+from rag.pipeline import MAX_K
+from rag.types import Citation
 
 QUESTION = "How many Indian troops died in the Pathankot attack?"
-_CITATION_ID = "0123456789abcdef-1830-1934"
 
 
 AS_OF = ("Answer as of this day: passages dated after it are left out, and those from the weeks "
@@ -68,38 +68,14 @@ class AskRequest(BaseModel):
                          "answer's pieces, then one `answer` event with the whole answer and citations.")
 
 
-class CitationOut(BaseModel):
-    """A numbered citation: the quoted sentence, where it is, and whether it supports the answer."""
-
-    n: int
-    id: str = Field(description="Citation id, resolvable at /api/citations/{id}.",
-                    examples=[_CITATION_ID])
-    doc_id: str
-    title: str
-    source: Source
-    date: str | None
-    quote: str = Field(description="The quoted sentence: document text from `start` to `end`.")
-    start: int
-    end: int
-    chunk_id: str
-    score: float
-    passage: str = Field(description="The retrieved passage the quote comes from.")
-    passage_start: int
-    page: int | None = None
-    verified: bool = Field(True, description="False when the cited passage was not found to support "
-                           "the sentence (generated answers).")
-    answer_span: tuple[int, int] | None = Field(
-        None, description="Document offsets [start, end], inside the quote, of the words that answer the "
-        "question (a number, date or name); null when none stands out.", examples=[[1849, 1852]])
-
-
 class AskResponse(BaseModel):
     """The answer with inline [n] markers and its citations: the shape of `rag ask --json`."""
 
     question: str
     answer: str = Field(examples=["Seven Indian security personnel were killed. [1]"])
     answered: bool = Field(description="False when the documents do not contain the answer.")
-    citations: list[CitationOut]
+    citations: list[Citation] = Field(description="Numbered citations: each quoted sentence, its offsets "
+                                      "in its document, and whether it supports the answer.")
     backend: str = "extractive"
     notice: str | None = Field(None, description="Why the answer differs from what was asked for, e.g. a "
                                "fallback from an unreachable LLM to the extractive answer.")

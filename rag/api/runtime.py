@@ -23,7 +23,6 @@ class Runtime:
         self._engine = engine
         self._owns_engine = engine is None
         self._ready = threading.Event()
-        self._collections: dict[str, Engine] = {}
         self.conversations = ConversationStore.in_folder(settings.data_dir)
         self.error: str | None = None
         self.on_failure: Callable[[], None] | None = None  # called when loading fails
@@ -49,12 +48,12 @@ class Runtime:
             log.info("collection %r: %d chunks", engine.settings.collection, engine.store.count())
             if finished := recover(engine):
                 log.info("finished or rolled back %d writes that were cut short", finished)
-            engine.embedder.embed(["warm up"])
             seeded = engine.ensure_index()
             if seeded is not None:
                 log.info("the index was empty: indexed %s first (%s)", engine.settings.seeds_dir,
                          seeded.summary())
             engine.store.sync()  # BM25 opened and in step with the store before the first search
+            engine.warm_up()
             self._ready.set()
             if self.on_ready:
                 self.on_ready()
@@ -78,11 +77,7 @@ class Runtime:
             raise NotReady(f"the server could not load: {self.error}")
         if not self.ready or self._engine is None:
             raise NotReady("the server is still loading the model and the index; try again in a moment")
-        if not collection or collection == self.settings.collection:
-            return self._engine
-        if collection not in self._collections:
-            self._collections[collection] = self._engine.for_collection(collection)
-        return self._collections[collection]
+        return self._engine.for_collection(collection)
 
     def close(self) -> None:
         """Release the index folder when this runtime opened it."""

@@ -10,17 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer.conversation import standalone_query
-from rag.answer.extractive import ExtractiveAnswerer
 from rag.engine import Engine
 from rag.eval import metrics
 from rag.eval.data import EvalQuery, EvalSet, EvalSetError, sample_corpus, write_subset
+from rag.pipeline import Pipeline, build_pipeline, final_answer
 from rag.retrieve.dedup import collapse
-from rag.retrieve.retrievers import RETRIEVERS, Retriever, make_retriever
+from rag.serialize import answer_dict
 from rag.settings import Settings
 from rag.types import Answer, Filters, ScoredChunk
 
-EVAL_RETRIEVERS = (*RETRIEVERS, "textbook")
 RANKING_DEPTH = 100  # chunks retrieved per query to rank documents
 
 
@@ -36,6 +34,7 @@ class EvalOptions:
     depth: int = RANKING_DEPTH
     answers: bool = True  # False: retrieval figures only (much faster)
     as_of_question_date: bool = False  # rank as of each question's date (news quizzes have one)
+    collection: str | None = None  # the collection to index into (default: one named after the set)
 
 
 class MemoEmbedder:
@@ -88,7 +87,7 @@ def corpus_path(eval_set: EvalSet, settings: Settings, options: EvalOptions, nam
 def prepare_engine(eval_set: EvalSet, settings: Settings, options: EvalOptions,
                    progress: Callable[[int, int], None] | None = None, embedder=None) -> Engine:
     """An engine over the eval set's own collection, indexed (incrementally) and pruned."""
-    name = collection_name(eval_set, settings, options)
+    name = options.collection or collection_name(eval_set, settings, options)
     engine = Engine(replace(settings, collection=name), embedder=embedder)
     report = engine.index([corpus_path(eval_set, settings, options, name)], prune=True,
                           progress=progress)
@@ -106,24 +105,23 @@ def select_queries(queries: list[EvalQuery], options: EvalOptions) -> list[EvalQ
     return queries[:options.limit_queries]
 
 
-def run_queries(queries: list[EvalQuery], retriever: Retriever, answerer: ExtractiveAnswerer | None,
-                k: int, depth: int, tick: Callable[[], None] | None = None,
+def run_queries(queries: list[EvalQuery], pipeline: Pipeline, k: int, depth: int, answers: bool = True,
+                tick: Callable[[], None] | None = None,
                 as_of_question_date: bool = False) -> list[QueryResult]:
-    """Retrieve (and answer, when an answerer is given) for every query, timing each."""
+    """Rank (and answer, with ``answers``) every query through the pipeline's stages, timing each."""
     results = []
     for q in queries:
         began = time.perf_counter()
-        query = standalone_query(q.question, [(h, "") for h in q.history])
-        found = retriever.retrieve(query, depth,
-                                   Filters(as_of=q.date if as_of_question_date else None))
+        query = pipeline.condenser.condense(q.question, [(h, "") for h in q.history])
+        found = pipeline.rank(query, depth, Filters(as_of=q.date if as_of_question_date else None))
         retrieved = time.perf_counter()
         # BEIR's rule: a query's own document never counts (ArguAna queries are corpus arguments)
         ranking = metrics.document_ranking((r.chunk.doc_id for r in found), exclude=q.id)
         result = QueryResult(q.id, ranking, 1000 * (retrieved - began), 0.0,
                              max((r.similarity or 0.0 for r in found), default=0.0))
-        if answerer is not None and (q.answers or not q.answerable):
+        if answers and (q.answers or not q.answerable):
             result.passages = collapse([r for r in found if r.chunk.doc_id != q.id])[:k]
-            result.answer = answerer.answer(q.question, result.passages, query)
+            result.answer = final_answer(pipeline.answer(q.question, query, result.passages))
         result.total_ms = 1000 * (time.perf_counter() - began)
         results.append(result)
         if tick:
@@ -215,7 +213,7 @@ def result_dict(eval_set: EvalSet, settings: Settings, options: EvalOptions, nam
                                                  "recency_half_life", "recency_weight")}
     per_query = [{"id": r.id, "ranking": r.ranking[:10], "top_score": round(r.top_score, 4),
                   "ms": round(r.total_ms, 1),
-                  "answer": r.answer.to_dict() if r.answer else None} for r in results]
+                  "answer": answer_dict(r.answer) if r.answer else None} for r in results]
     return {"dataset": eval_set.name, "retriever": name, "collection": settings.collection,
             "config": config,
             "options": asdict(options), **summary, "per_query": per_query}
@@ -230,15 +228,13 @@ def evaluate(eval_set: EvalSet, settings: Settings, options: EvalOptions, embedd
     with ProgressBar("indexing") as bar:
         engine = prepare_engine(eval_set, settings, options, bar.update, embedder)
     memo = MemoEmbedder(engine.embedder)
-    answerer = ExtractiveAnswerer(memo) if options.answers else None
     try:
         runs = []
         documents = len(engine.store.records())
         for name in options.retrievers:
-            retriever = _retriever(name, engine, memo, eval_set, settings, options, show_progress)
-            results = _timed_queries(name, queries, retriever, answerer, options, show_progress)
+            pipeline, chunks = _pipeline(name, engine, memo, eval_set, settings, options, show_progress)
+            results = _timed_queries(name, queries, pipeline, options, show_progress)
             summary = summarize(eval_set, queries, results)
-            chunks = retriever.count() if name == "textbook" else engine.store.count()
             summary["corpus"] = {"documents": documents, "chunks": chunks}
             runs.append(result_dict(eval_set, engine.settings, options, name, summary, results))
         return runs
@@ -246,13 +242,12 @@ def evaluate(eval_set: EvalSet, settings: Settings, options: EvalOptions, embedd
         engine.close()
 
 
-def _retriever(name: str, engine: Engine, memo: MemoEmbedder, eval_set: EvalSet, settings: Settings,
-               options: EvalOptions, show_progress: bool) -> Retriever:
-    """The ranker to measure: one of ours over the engine's collection, or the textbook pipeline."""
+def _pipeline(name: str, engine: Engine, memo: MemoEmbedder, eval_set: EvalSet, settings: Settings,
+              options: EvalOptions, show_progress: bool) -> tuple[Pipeline, int]:
+    """The pipeline to measure, with this retriever (ours, or the textbook one), and its chunk count."""
     if name != "textbook":
-        s = engine.settings
-        return make_retriever(name, engine.store, memo, s.fusion, s.fusion_weight, s.fusion_depth,
-                              s.recency)
+        tried = replace(engine.settings, retriever=name)
+        return build_pipeline(tried, engine.store, memo), engine.store.count()
     from rag.eval.textbook import TextbookRetriever
     from rag.progress import ProgressBar
 
@@ -261,18 +256,17 @@ def _retriever(name: str, engine: Engine, memo: MemoEmbedder, eval_set: EvalSet,
     with ProgressBar("textbook indexing") as bar:
         textbook.index(corpus_path(eval_set, settings, options, engine.settings.collection),
                        bar.update if show_progress else None)
-    return textbook
+    return build_pipeline(engine.settings, engine.store, memo, textbook), textbook.count()
 
 
-def _timed_queries(name: str, queries: list[EvalQuery], retriever: Retriever,
-                   answerer: ExtractiveAnswerer | None, options: EvalOptions,
+def _timed_queries(name: str, queries: list[EvalQuery], pipeline: Pipeline, options: EvalOptions,
                    show_progress: bool) -> list[QueryResult]:
     """run_queries with a progress bar over the queries."""
     from tqdm import tqdm
 
     with tqdm(total=len(queries), desc=f"{name} queries", unit="q", disable=not show_progress,
               dynamic_ncols=True) as bar:
-        return run_queries(queries, retriever, answerer, options.k, options.depth, bar.update,
+        return run_queries(queries, pipeline, options.k, options.depth, options.answers, bar.update,
                            options.as_of_question_date)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rag.dates import find_date
 from rag.errors import EmptyDocument, RagError, UnreadableFile, UnsupportedFile
-from rag.types import Document
+from rag.types import Document, sha256_text
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
 _HEADER_LINE = re.compile(r"^\s*(date|published|title)\b[:\s]\s*(.+?)\s*$", re.IGNORECASE)
@@ -24,11 +24,6 @@ class LoadReport:
     documents: list[Document] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
-
-
-def sha256_text(text: str) -> str:
-    """Hex sha256 of a text, used as the content hash of a document."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def file_document_id(path: Path) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rag.errors import EmptyDocument, UnreadableFile
-from rag.types import Document
+from rag.types import Document, sha256_text
 
 
 def load_pdf(path: Path, doc_id: str) -> Document:
@@ -13,7 +13,6 @@ def load_pdf(path: Path, doc_id: str) -> Document:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
-    from rag.ingest.loaders import sha256_text
 
     try:
         reader = PdfReader(str(path))

@@ -11,8 +11,8 @@ from rag.dates import days_before, days_between
 class Recency:
     """A bonus of ``weight`` (times the best score) on the as-of day, halving every ``half_life_days``."""
 
-    half_life_days: float = 14.0  # tuned on the realtimeqa news quiz: benchmarks/RESULTS.md
-    weight: float = 0.2
+    half_life_days: float  # RAG_RECENCY_HALF_LIFE
+    weight: float  # RAG_RECENCY_WEIGHT
 
     @property
     def enabled(self) -> bool:

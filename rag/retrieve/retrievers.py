@@ -6,11 +6,12 @@ from dataclasses import replace
 from typing import Protocol
 
 from rag.embedding import Embedder
-from rag.errors import InvalidRequest
 from rag.retrieve.recency import Recency
+from rag.settings import RetrieverKind
 from rag.store.base import Store
 from rag.types import Filters, ScoredChunk
 
+NO_RECENCY = Recency(0.0, 0.0)
 OVERFETCH = 4  # the recency window's dense candidates come from this many times the unfiltered hits
 
 
@@ -73,7 +74,7 @@ class HybridRetriever:
     ranks_by = "fused"
 
     def __init__(self, store: Store, embedder: Embedder, method: str = "weighted",
-                 weight: float = 0.7, depth: int = 50, recency: Recency = Recency()) -> None:
+                 weight: float = 0.7, depth: int = 50, recency: Recency = NO_RECENCY) -> None:
         self.store = store
         self.embedder = embedder
         self.method = method
@@ -116,31 +117,13 @@ def _union(first: list[ScoredChunk], second: list[ScoredChunk]) -> list[ScoredCh
     return first + [r for r in second if r.chunk.id not in seen]
 
 
-class CollapsingRetriever:
-    """Wraps a retriever so that near-duplicate passages are collapsed into one result."""
-
-    def __init__(self, inner: Retriever, widen: int = 3) -> None:
-        self.inner = inner
-        self.widen = widen
-        self.ranks_by = inner.ranks_by
-
-    def retrieve(self, query: str, k: int, filters: Filters = Filters()) -> list[ScoredChunk]:
-        """The k best distinct passages; each lists the sources of the copies it stands for."""
-        from rag.retrieve.dedup import collapse
-
-        return collapse(self.inner.retrieve(query, k * self.widen, filters))[:k]
-
-
-RETRIEVERS = ("dense", "lexical", "hybrid")
-
-
-def make_retriever(kind: str, store: Store, embedder: Embedder, method: str = "weighted",
-                   weight: float = 0.7, depth: int = 50, recency: Recency = Recency()) -> Retriever:
-    """The retriever named ``kind`` (dense, lexical or hybrid)."""
-    if kind == "dense":
-        return DenseRetriever(store, embedder)
-    if kind == "lexical":
-        return LexicalRetriever(store, embedder)
-    if kind == "hybrid":
-        return HybridRetriever(store, embedder, method, weight, depth, recency)
-    raise InvalidRequest(f"unknown retriever {kind!r}; choose one of {', '.join(RETRIEVERS)}")
+def make_retriever(kind: RetrieverKind | str, store: Store, embedder: Embedder, method: str = "weighted",
+                   weight: float = 0.7, depth: int = 50, recency: Recency = NO_RECENCY) -> Retriever:
+    """The retriever named ``kind`` (dense, lexical or hybrid; checked by Settings)."""
+    match RetrieverKind(kind):
+        case RetrieverKind.DENSE:
+            return DenseRetriever(store, embedder)
+        case RetrieverKind.LEXICAL:
+            return LexicalRetriever(store, embedder)
+        case RetrieverKind.HYBRID:
+            return HybridRetriever(store, embedder, method, weight, depth, recency)

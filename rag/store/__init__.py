@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from rag.errors import InvalidRequest
+from rag.settings import Settings
 
 if TYPE_CHECKING:
     from rag.store.base import Catalog
 
-__all__ = ["Catalog", "DocumentRecord", "Store", "VectorSpace", "embedded_folder", "open_catalog"]
+__all__ = ["Catalog", "DocumentRecord", "Store", "VectorSpace", "catalog_for", "embedded_folder",
+           "open_catalog"]
 _PROTOCOL = ("Catalog", "DocumentRecord", "Store", "VectorSpace")
 
 OPENERS = {  # URL scheme -> "module:function(location, side_dir) -> Catalog"
@@ -50,6 +52,11 @@ def open_catalog(location: str | Path, side_dir: Path, repairing: str | None = N
     module, function = OPENERS[scheme].split(":")
     target = embedded_folder(location) or str(location)
     return getattr(import_module(module), function)(target, side_dir, repairing)
+
+
+def catalog_for(settings: Settings) -> Catalog:
+    """The store the settings name (``store``, else the index folder); side files in the index folder."""
+    return open_catalog(settings.store or settings.index_dir, settings.index_dir)
 
 
 def embedded_folder(location: str | Path) -> Path | None:

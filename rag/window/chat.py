@@ -9,8 +9,9 @@ import gradio as gr
 
 from rag.answer.conversation import history_pairs
 from rag.answer.policy import NOT_SUPPORTED
-from rag.api.public import public_source
 from rag.conversations import ConversationStore
+from rag.pipeline import Final, TextPiece
+from rag.serialize import public_source
 from rag.types import Answer, Citation, Sentence
 from rag.window.common import EngineGetter, human, plural
 
@@ -30,15 +31,16 @@ def respond(get_engine: EngineGetter, store: ConversationStore, message: str, me
     turn = [*messages, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
     yield turn, "", gr.skip(), gr.skip(), "", gr.skip()  # the question moves into the chat at once
     try:
-        for piece in get_engine(collection).ask_stream(message, history_pairs(messages)):
-            if isinstance(piece, Answer):
-                turn[-1]["content"] = answer_markdown(piece)  # the checked answer replaces the raw text
-                conversation_id = store.add(conversation_id, piece, collection)
-                yield (turn, gr.skip(), sources_html(piece.citations), citation_choices(piece.citations),
-                       answer_notice(piece), conversation_id)
-            else:
-                turn[-1]["content"] += piece
-                yield turn, gr.skip(), gr.skip(), gr.skip(), "", gr.skip()
+        for event in get_engine(collection).ask_stream(message, history_pairs(messages)):
+            match event:
+                case TextPiece(text=text):
+                    turn[-1]["content"] += text
+                    yield turn, gr.skip(), gr.skip(), gr.skip(), "", gr.skip()
+                case Final(answer=answer):
+                    turn[-1]["content"] = answer_markdown(answer)  # the checked answer replaces the raw text
+                    conversation_id = store.add(conversation_id, answer, collection)
+                    yield (turn, gr.skip(), sources_html(answer.citations),
+                           citation_choices(answer.citations), answer_notice(answer), conversation_id)
     except Exception as exc:  # the window shows a sentence, never a trace
         yield messages, message, gr.skip(), gr.skip(), human(exc), gr.skip()
 

@@ -11,7 +11,7 @@ import gradio as gr
 
 from rag import uploads
 from rag.api.auth import NEED_WRITE, may_write
-from rag.api.public import public_source
+from rag.serialize import public_source
 from rag.store.base import DocumentRecord
 from rag.uploads import FileReport, ingest
 from rag.window.common import EngineGetter, human, plural

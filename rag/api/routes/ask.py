@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from itertools import chain
 
 from fastapi import APIRouter
 
 from rag.api import sse
 from rag.api.deps import RuntimeDep
 from rag.api.models import AskRequest, AskResponse, Passage, SearchRequest, SearchResponse
-from rag.api.public import public_answer
 from rag.errors import RagError
-from rag.serialize import passage_dict
-from rag.types import Answer, Filters
+from rag.pipeline import Event
+from rag.serialize import answer_dict, passage_dict
+from rag.types import Filters
 
 router = APIRouter(prefix="/api", tags=["answers"])
 log = logging.getLogger("rag.serve")
@@ -31,20 +30,16 @@ def ask(body: AskRequest, runtime: RuntimeDep):
     engine = runtime.engine(body.collection)
     when = filters(body)
     if not body.stream:
-        return engine.ask(body.question, body.history_pairs(), body.k, when).to_dict()
-    pieces = engine.ask_stream(body.question, body.history_pairs(), body.k, when)
-    first = next(pieces)  # errors in the request surface here, as a 4xx, before streaming starts
-    return sse.stream(_answer_events(chain([first], pieces)))
+        return answer_dict(engine.ask(body.question, body.history_pairs(), body.k, when))
+    events = engine.ask_stream(body.question, body.history_pairs(), body.k, when)  # a bad request raises here
+    return sse.stream(_answer_events(events))
 
 
-def _answer_events(pieces: Iterator[str | Answer]) -> Iterator[str]:
+def _answer_events(events: Iterator[Event]) -> Iterator[str]:
     """`text` events for the answer's pieces, then one `answer` event; a failure is an `error` event."""
     try:
-        for piece in pieces:
-            if isinstance(piece, Answer):
-                yield sse.event(public_answer(piece), "answer")
-            else:
-                yield sse.event({"text": piece}, "text")
+        for event in events:
+            yield sse.event(event.to_json(), event.kind)
     except RagError as exc:
         yield sse.event({"detail": str(exc)}, "error")
     except Exception:
@@ -57,5 +52,5 @@ def search(body: SearchRequest, runtime: RuntimeDep) -> SearchResponse:
     """Ranked passages with scores and offsets, without an answer."""
     engine = runtime.engine(body.collection)
     results = engine.search(body.query, body.k, filters(body))
-    return SearchResponse(query=body.query, ranked_by=engine.retriever.ranks_by,
+    return SearchResponse(query=body.query, ranked_by=engine.pipeline.ranks_by,
                           results=[Passage(**passage_dict(r)) for r in results])

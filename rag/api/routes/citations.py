@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from rag.api.deps import RuntimeDep
 from rag.api.models import CitationLookupOut, ErrorOut
+from rag.serialize import lookup_dict
 
 router = APIRouter(prefix="/api", tags=["citations"])
 
@@ -14,4 +15,4 @@ router = APIRouter(prefix="/api", tags=["citations"])
             responses={404: {"model": ErrorOut, "description": "Unknown or stale citation id."}})
 def citation(citation_id: str, runtime: RuntimeDep, collection: str | None = None) -> dict:
     """The cited passage in its document: title, source, date, offsets and the surrounding text."""
-    return runtime.engine(collection).lookup(citation_id).to_dict()
+    return lookup_dict(runtime.engine(collection).lookup(citation_id))

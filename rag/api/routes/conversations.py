@@ -14,6 +14,7 @@ from rag.api.models import (
     ConversationSummaryOut,
     ErrorOut,
 )
+from rag.serialize import answer_dict
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 _UNKNOWN = {404: {"model": ErrorOut, "description": "Unknown conversation id."}}
@@ -29,7 +30,7 @@ def conversations(runtime: RuntimeDep) -> ConversationList:
 def conversation(conversation_id: str, runtime: RuntimeDep) -> ConversationOut:
     """One conversation with its answers and their citations."""
     saved = runtime.conversations.get(conversation_id)
-    return ConversationOut(**asdict(saved.summary), answers=[a.to_dict() for a in saved.answers])
+    return ConversationOut(**asdict(saved.summary), answers=[answer_dict(a) for a in saved.answers])
 
 
 @router.patch("/{conversation_id}", response_model=ConversationSummaryOut, responses=_UNKNOWN)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, UploadFile
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from rag import uploads
 from rag.api.deps import RuntimeDep, require_write
 from rag.api.models import DocumentList, DocumentOut, ErrorOut, UploadResponse
+from rag.serialize import record_dict
 
 router = APIRouter(prefix="/api", tags=["documents"])
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api", tags=["documents"])
 def documents(runtime: RuntimeDep, collection: str | None = None) -> DocumentList:
     """Indexed documents, newest first."""
     records = runtime.engine(collection).documents()
-    return DocumentList(documents=[DocumentOut(**_public(asdict(r))) for r in records])
+    return DocumentList(documents=[DocumentOut(**record_dict(r)) for r in records])
 
 
 @router.post("/documents", response_model=UploadResponse, dependencies=[Depends(require_write)])
@@ -38,10 +38,5 @@ def upload(files: Annotated[list[UploadFile], File(description="txt, md, html, p
                responses={404: {"model": ErrorOut, "description": "Unknown document id."}})
 def delete(doc_id: str, runtime: RuntimeDep, collection: str | None = None) -> DocumentOut:
     """Remove a document and its passages from the index (and its uploaded file, if no other uses it)."""
-    return DocumentOut(**_public(asdict(uploads.delete(runtime.engine(collection), doc_id))))
+    return DocumentOut(**record_dict(uploads.delete(runtime.engine(collection), doc_id)))
 
-
-def _public(record: dict) -> dict:
-    """A document record without its server-side file path."""
-    record.pop("file", None)
-    return record

@@ -6,7 +6,6 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator
-from itertools import chain
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,8 +14,9 @@ from rag.answer.conversation import history_pairs, message_text
 from rag.api import sse
 from rag.api.deps import RuntimeDep
 from rag.api.models import HistoryMessage
-from rag.api.public import public_answer
 from rag.errors import InvalidRequest, RagError
+from rag.pipeline import Event, Final, TextPiece
+from rag.serialize import answer_dict
 from rag.types import Answer
 
 MODEL = "rag"
@@ -42,26 +42,32 @@ class ChatRequest(BaseModel):
     model: str = Field(MODEL, examples=[MODEL])
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+    collection: str | None = Field(None, description="Another collection of this index (or model "
+                                   "`rag:COLLECTION`).")
 
 
 @router.get("/models")
-def models() -> dict:
-    """The one model served: ``rag``."""
-    return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "rag"}]}
+def models(runtime: RuntimeDep) -> dict:
+    """``rag`` (the server's collection), and ``rag:NAME`` for each collection of the index."""
+    names = [MODEL, *(f"{MODEL}:{name}" for name in runtime.engine().collections())]
+    return {"object": "list",
+            "data": [{"id": n, "object": "model", "created": 0, "owned_by": "rag"} for n in names]}
 
 
 @router.post("/chat/completions")
 def chat(body: ChatRequest, runtime: RuntimeDep):
     """Answer the last user message from the documents; `citations` carries the sources."""
-    if body.model != MODEL:
-        raise HTTPException(404, f"unknown model {body.model!r}; this server serves {MODEL!r}")
+    name, _, collection = body.model.partition(":")
+    if name != MODEL:
+        raise HTTPException(404, f"unknown model {body.model!r}; this server serves {MODEL!r} "
+                                 f"and {MODEL}:COLLECTION")
     question, history = conversation(body.messages)
-    engine, reply = runtime.engine(), _Reply(prompt_tokens(body.messages))
+    engine = runtime.engine(body.collection or collection or None)
+    reply = _Reply(prompt_tokens(body.messages))
     if not body.stream:
         return reply.completion(engine.ask(question, history))
-    pieces = engine.ask_stream(question, history)
-    first = next(pieces)  # a bad question is a 4xx here, before streaming starts
-    return sse.stream(reply.chunks(chain([first], pieces)))
+    events = engine.ask_stream(question, history)  # a bad question is a 4xx here, before streaming
+    return sse.stream(reply.chunks(events))
 
 
 def conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]]]:
@@ -104,23 +110,24 @@ class _Reply:
         message = {"role": "assistant", "content": answer.answer}
         return {**self._head("chat.completion"), "answered": answer.answered, "notice": answer.notice,
                 "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                "citations": public_answer(answer)["citations"], "usage": self.usage(answer)}
+                "citations": answer_dict(answer)["citations"], "usage": self.usage(answer)}
 
     def chunk(self, delta: dict, finish: str | None = None, **extra: object) -> str:
         """One chat.completion.chunk as an SSE message."""
         choice = {"index": 0, "delta": delta, "finish_reason": finish}
         return sse.event({**self._head("chat.completion.chunk"), "choices": [choice], **extra})
 
-    def chunks(self, pieces: Iterator[str | Answer]) -> Iterator[str]:
+    def chunks(self, events: Iterator[Event]) -> Iterator[str]:
         """The role, the answer's pieces, a last chunk carrying the citations and usage, then [DONE]."""
         yield self.chunk({"role": "assistant", "content": ""})
         try:
-            for piece in pieces:
-                if isinstance(piece, Answer):
-                    yield self.chunk({}, "stop", answered=piece.answered, notice=piece.notice,
-                                     citations=public_answer(piece)["citations"], usage=self.usage(piece))
-                else:
-                    yield self.chunk({"content": piece})
+            for event in events:
+                match event:
+                    case TextPiece(text=text):
+                        yield self.chunk({"content": text})
+                    case Final(answer=answer):
+                        yield self.chunk({}, "stop", answered=answer.answered, notice=answer.notice,
+                                         citations=answer_dict(answer)["citations"], usage=self.usage(answer))
         except RagError as exc:
             yield sse.event({"error": {"message": str(exc), "type": "rag_error"}})
         except Exception:
