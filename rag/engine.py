@@ -49,6 +49,12 @@ class Engine:
     def _open_store(self) -> ChunkStore:
         """Open the client (once) and the collection, checking the model it was built with."""
         client = self._open_client()
+        if self._milvus:
+            from types import SimpleNamespace
+
+            space = SimpleNamespace(model=self.embedder.name, dimension=self.embedder.dimension,
+                                    variant=self.embedder.variant)
+            return client.open(self.settings.collection, space)
         try:
             return ChunkStore(client, self.settings.collection, self.embedder.name,
                               self.embedder.dimension, self.embedder.variant,
@@ -70,6 +76,10 @@ class Engine:
         """The BM25 index of the collection, saved beside the Chroma folder."""
         from rag.store.lexical import LexicalIndex
 
+        if self._lexical is None and self._milvus:
+            from rag.store.milvus import PreMergeLexical
+
+            self._lexical = PreMergeLexical(self.store)
         if self._lexical is None:
             folder = self.settings.index_dir / "lexical" / self.settings.collection
             self._lexical = LexicalIndex(self.store, folder)
@@ -126,7 +136,10 @@ class Engine:
 
     def _drop_collection(self) -> None:
         """Delete the collection whatever it holds, even one built with another model."""
-        drop_collection(self._open_client(), self.settings.collection)
+        if self._milvus:
+            self._open_client().drop(self.settings.collection)
+        else:
+            drop_collection(self._open_client(), self.settings.collection)
         self._store = self._lexical = None
 
     def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
@@ -188,7 +201,7 @@ class Engine:
         """An engine over another existing collection of the same store, sharing client and encoder."""
         if name == self.settings.collection:
             return self
-        if name not in {c.name for c in self._open_client().list_collections()}:
+        if name not in self.collections():
             raise CollectionNotFound(f"no collection named {name!r} in this index")
         other = Engine(replace(self.settings, collection=name), self.embedder)
         other._client = self._client  # the lock stays with this engine, which owns the client
@@ -197,15 +210,28 @@ class Engine:
     def collections(self) -> dict[str, int]:
         """Every collection in the store with its chunk count (creating none)."""
         client = self._open_client()
+        if self._milvus:
+            return client.collections()
         return {name: client.get_collection(name).count() for name in collection_names(client)}
 
     def _open_client(self):
         """The Chroma client, opened (and the folder locked) once."""
         from rag.store.chroma_client import open_client
 
+        if self._client is None and self._milvus:
+            from rag.store.milvus import open_server
+
+            self._client = open_server(self.settings.store)
         if self._client is None:
             self._client, self._lock = open_client(self.settings.index_dir, self.settings.chroma_url)
         return self._client
+
+    @property
+    def _milvus(self) -> bool:
+        """Whether the store is a Milvus server."""
+        from rag.store.milvus_schema import is_milvus
+
+        return is_milvus(self.settings.store)
 
     def close(self) -> None:
         """Release the index folder."""
