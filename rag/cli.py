@@ -88,15 +88,27 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--prune", is_flag=True, help="Remove indexed documents whose files are gone.")
 @click.option("--rebuild", is_flag=True, help="Drop the collection and index from scratch.")
+@click.option("--from-store", "from_store", metavar="SOURCE",
+              help="Instead of PATHs: copy the collection from another store (an index folder, a Chroma "
+                   "URL or milvus://HOST:PORT), vectors included, nothing re-embedded.")
 @store_options
-def index(paths, prune, rebuild, index_dir, collection, chroma_url) -> None:
+def index(paths, prune, rebuild, from_store, index_dir, collection, chroma_url) -> None:
     """Chunk and embed files and folders (txt, md, html, pdf, jsonl) into the index."""
     from rag.progress import ProgressBar
 
+    if bool(paths) == bool(from_store):
+        raise click.UsageError("give PATHs to index, or --from-store SOURCE to copy, not both")
     engine = make_engine(index_dir, collection, chroma_url)
+    if from_store:
+        from rag.ingest.transfer import copy_summary
+
+        with ProgressBar("copying") as bar:
+            report = engine.copy_from(from_store, progress=bar.update)
+        click.echo(copy_summary(report))
+        return
     with ProgressBar("embedding") as bar:
         report = engine.index(list(paths), prune=prune, rebuild=rebuild, progress=bar.update)
     for name, reason in report.failed:

@@ -134,6 +134,19 @@ class Engine:
             self.lexical.sync()  # keep BM25 in step with what the store now holds
             return report
 
+    def copy_from(self, source: str, progress: Progress | None = None) -> IndexReport:
+        """Move the same collection of another store (folder or URL) into this one, without re-embedding."""
+        from rag.ingest.transfer import copy_index
+
+        origin = Engine(_source_settings(self.settings, source), self.embedder)
+        try:
+            with self.write_lock:
+                report = copy_index(origin.checked_store, self.store, progress)
+                self.lexical.sync()
+                return report
+        finally:
+            origin.close()
+
     def _drop_collection(self) -> None:
         """Delete the collection whatever it holds, even one built with another model."""
         if self._milvus:
@@ -257,3 +270,12 @@ class Engine:
         if not 1 <= k <= MAX_K:
             raise InvalidRequest(f"k must be between 1 and {MAX_K}, got {k}")
         return k
+
+
+def _source_settings(settings: Settings, source: str) -> Settings:
+    """Pre-merge shim: the settings that open ``source`` (a Chroma folder, a Chroma URL or milvus://)."""
+    if source.startswith("milvus://"):
+        return replace(settings, store=source, chroma_url=None)
+    if "://" in source:
+        return replace(settings, store=None, chroma_url=source)
+    return replace(settings, store=None, chroma_url=None, index_dir=Path(source).expanduser())

@@ -164,7 +164,11 @@ class MilvusStore:
         return self.dense_search(vector, k, SimpleNamespace(since=since, latest=until))
 
     def sync(self) -> None:
-        """Nothing to do: BM25 lives in Milvus and follows every write."""
+        """Seal what was written into indexed segments, after a batch of writes."""
+        # Milvus Lite scores unsealed rows by brute force on every search: at 891 chunks, BM25 took
+        # 619 ms per query before a flush and 13 ms after.
+        self.client.flush(self.chunks)
+        self.client.flush(self.docs)
 
     def dense_search(self, vector: np.ndarray, k: int, filters=None) -> list[ScoredChunk]:
         """The k nearest chunks by cosine similarity, within the filters' dates."""
@@ -363,7 +367,8 @@ class PreMergeLexical:
         self.store = store
 
     def sync(self) -> bool:
-        """Nothing to rebuild."""
+        """Flush the store."""
+        self.store.sync()
         return False
 
     def search(self, query: str, k: int, since=None, until=None) -> list[ScoredChunk]:
