@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
+import subprocess
 import threading
+from contextlib import contextmanager
 
+import httpx
 import pytest
-from procs import make_corpus, run, start
+from conftest import SEEDS
+from procs import make_corpus, rag_cmd, rag_env, run, start
 from test_faults import _kill_when_embedded
+from test_serve import PATHANKOT, wait_ready
 
+from rag.answer.local_llm import free_port
 from rag.engine import Engine
 from rag.ingest.chunking import chunk_document
 from rag.ingest.loaders import load_paths
@@ -77,3 +84,40 @@ def test_kill_9_of_an_indexer_then_a_rerun_leaves_each_document_once(tmp_path, m
     done = run("index", corpus, timeout=300, **env)
     assert done.returncode == 0, done.stderr
     _assert_each_document_once(store, load_paths([corpus]).documents, settings)
+
+
+@contextmanager
+def _serving(tmp_path, name: str, env: dict[str, str]):
+    """A ``rag serve`` process on a free port with these RAG_* variables; yields its URL."""
+    port = free_port()
+    log = tmp_path / f"{name}.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(rag_cmd("serve", "--port", port), env=rag_env(**env), cwd=tmp_path,
+                                stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_two_servers_share_one_milvus_an_upload_to_one_is_found_by_the_other(tmp_path, milvus_url):
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    env = {"RAG_STORE": milvus_url, "RAG_COLLECTION": "served", "RAG_SEEDS_DIR": str(tmp_path / "seeds"),
+           "RAG_DATA_DIR": str(tmp_path / "data")}
+    assert run("index", tmp_path / "seeds", **env).returncode == 0
+    with _serving(tmp_path, "a", env) as a, _serving(tmp_path, "b", env) as b:
+        answers = [httpx.post(f"{url}/api/ask", json={"question": PATHANKOT}, timeout=60).json()
+                   for url in (a, b)]
+        assert answers[0]["answered"] and answers[0]["citations"]
+        assert [c["id"] for c in answers[0]["citations"]] == [c["id"] for c in answers[1]["citations"]]
+
+        note = ("title Zorblaxian ferry schedule\n\nThe Zorblaxian ferry now leaves the harbour at "
+                "seven every morning.\n")
+        uploaded = httpx.post(f"{a}/api/documents", files={"files": ("ferry.txt", note.encode())},
+                              timeout=120)
+        assert uploaded.status_code == 200, uploaded.text
+        found = httpx.post(f"{b}/api/search", json={"query": "Zorblaxian ferry", "k": 3}, timeout=60).json()
+        assert "Zorblaxian" in found["results"][0]["text"]  # the other server sees it at once
