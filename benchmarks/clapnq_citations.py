@@ -76,7 +76,7 @@ def decline_sweep(runs: list[dict], key: str, label: str) -> float:
 
 def best_sentence(engine: Engine, question: str, passages: list) -> float:
     """The highest similarity between the question and a sentence of a passage above min_relevance."""
-    sentences = [p.chunk.text[s:e] for p in passages if p.score >= engine.settings.min_relevance
+    sentences = [p.chunk.text[s:e] for p in passages if (p.similarity or 0.0) >= engine.settings.min_relevance
                  for s, e in sentence_spans(p.chunk.text) if e - s >= 15]
     if not sentences:
         return -1.0
@@ -201,7 +201,7 @@ def main() -> None:
     for q in queries:
         passages = engine.search(q["question"], k=args.k)
         runs.append({"query": q, "answerable": q["answerable"], "passages": passages,
-                     "top": passages[0].score if passages else 0.0,
+                     "top": passages[0].similarity if passages else 0.0,
                      "sentence": best_sentence(engine, q["question"], passages)})
     print(f"{len(runs)} questions: {sum(r['answerable'] for r in runs)} answerable, "
           f"{sum(not r['answerable'] for r in runs)} unanswerable")

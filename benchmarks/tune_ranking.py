@@ -58,7 +58,7 @@ def main() -> None:
     print("retriever  fusion    weight  depth  as-of  recency  half-life  ndcg@10  recall@10  mrr@10")
     for kind, method, weight, depth, bonus, half_life, as_of in GRIDS[args.grid]:
         weight = args.fusion_weight if method == "weighted" and weight is None else weight
-        retriever = make_retriever(kind, engine.store, memo, engine.lexical, method, weight or 0.5,
+        retriever = make_retriever(kind, engine.store, memo, method, weight or 0.5,
                                    depth, Recency(half_life, bonus))
         results = run_queries(eval_set.queries, retriever, None, options.k, options.depth,
                               as_of_question_date=as_of)

@@ -11,9 +11,9 @@ import click
 from rag.answer.llm import backend_name
 from rag.engine import Engine
 from rag.errors import RagError
-from rag.retrieve.retrievers import Filters
+from rag.serialize import passage_dict
 from rag.settings import Settings
-from rag.types import Answer
+from rag.types import Answer, Filters
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -33,9 +33,10 @@ class RagGroup(click.Group):
 
 
 def store_options(func):
-    """--index, --collection and --chroma-url, shared by every command that opens the store."""
-    func = click.option("--chroma-url", envvar="RAG_CHROMA_URL",
-                        help="Use a Chroma server (http://host:port) instead of a local folder.")(func)
+    """--index, --collection and --store, shared by every command that opens the store."""
+    func = click.option("--store", "--chroma-url", "store", envvar="RAG_STORE",
+                        help="Where chunks live: a Chroma server (http://host:port or chroma://host:port) "
+                             "or a Milvus server (milvus://host:port) instead of the index folder.")(func)
     func = click.option("--collection", envvar="RAG_COLLECTION", help="Collection name.")(func)
     func = click.option("--index", "index_dir", envvar="RAG_INDEX_DIR",
                         type=click.Path(file_okay=False, path_type=Path),
@@ -67,10 +68,10 @@ def llm_options(func):
     return func
 
 
-def make_engine(index_dir: Path | None, collection: str | None, chroma_url: str | None,
+def make_engine(index_dir: Path | None, collection: str | None, store: str | None,
                 **overrides: object) -> Engine:
     """An engine for the chosen store, closed (releasing the index folder) when the command ends."""
-    engine = Engine(Settings.load(index_dir=index_dir, collection=collection, chroma_url=chroma_url,
+    engine = Engine(Settings.load(index_dir=index_dir, collection=collection, store=store,
                                   **overrides))
     click.get_current_context().call_on_close(engine.close)
     return engine
@@ -95,13 +96,13 @@ def main() -> None:
               help="Instead of PATHs: copy the collection from another store (an index folder, a Chroma "
                    "URL or milvus://HOST:PORT), vectors included, nothing re-embedded.")
 @store_options
-def index(paths, prune, rebuild, from_store, index_dir, collection, chroma_url) -> None:
+def index(paths, prune, rebuild, from_store, index_dir, collection, store) -> None:
     """Chunk and embed files and folders (txt, md, html, pdf, jsonl) into the index."""
     from rag.progress import ProgressBar
 
     if bool(paths) == bool(from_store):
         raise click.UsageError("give PATHs to index, or --from-store SOURCE to copy, not both")
-    engine = make_engine(index_dir, collection, chroma_url)
+    engine = make_engine(index_dir, collection, store)
     if from_store:
         from rag.ingest.transfer import copy_summary
 
@@ -125,9 +126,9 @@ def index(paths, prune, rebuild, from_store, index_dir, collection, chroma_url) 
 @llm_options
 @store_options
 def ask(question, as_json, k, since, until, as_of, retriever, llm, llm_url, llm_model, index_dir, collection,
-        chroma_url) -> None:
+        store) -> None:
     """Answer a question from the indexed documents, with numbered sources."""
-    engine = make_engine(index_dir, collection, chroma_url, retriever=retriever, llm=llm,
+    engine = make_engine(index_dir, collection, store, retriever=retriever, llm=llm,
                          llm_url=llm_url, llm_model=llm_model)
     backend_name(engine.settings.llm)  # a bad --llm fails before any indexing
     seeded = engine.ensure_index()
@@ -177,38 +178,31 @@ def print_sources(answer: Answer) -> None:
 @date_options
 @retriever_option
 @store_options
-def search(query, k, as_json, since, until, as_of, retriever, index_dir, collection, chroma_url) -> None:
+def search(query, k, as_json, since, until, as_of, retriever, index_dir, collection, store) -> None:
     """Ranked passages with scores, without an answer."""
-    engine = make_engine(index_dir, collection, chroma_url, retriever=retriever)
+    engine = make_engine(index_dir, collection, store, retriever=retriever)
     results = engine.search(query, k=k, filters=make_filters(since, until, as_of))
     if as_json:
         click.echo(json.dumps([passage_dict(r) for r in results], indent=2, ensure_ascii=False))
         return
     if not results:
         click.echo("No passages found.")
+    ranks_by = engine.retriever.ranks_by
     for rank, r in enumerate(results, start=1):
         c = r.chunk
-        click.echo(f"{rank}. {r.score:.3f}  {c.title} {c.date or ''} ({c.source}) "
+        click.echo(f"{rank}. {getattr(r, ranks_by):.3f} {ranks_by}  {c.title} {c.date or ''} ({c.source}) "
                    f"chars {c.start}-{c.end}\n   {' '.join(c.text.split())[:300]}")
         if r.duplicates:
             click.echo(f"   also in: {', '.join(r.duplicates)}")
-
-
-def passage_dict(r) -> dict:
-    """The JSON shape of a ranked passage."""
-    c = r.chunk
-    return {"score": round(r.score, 4), "chunk_id": c.id, "doc_id": c.doc_id, "title": c.title,
-            "source": c.source, "date": c.date, "page": c.page, "start": c.start, "end": c.end,
-            "text": c.text, "duplicates": list(r.duplicates)}
 
 
 @main.command()
 @click.argument("citation_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the lookup as JSON.")
 @store_options
-def show(citation_id, as_json, index_dir, collection, chroma_url) -> None:
+def show(citation_id, as_json, index_dir, collection, store) -> None:
     """Show a cited passage in its document, with its location."""
-    found = make_engine(index_dir, collection, chroma_url).lookup(citation_id)
+    found = make_engine(index_dir, collection, store).lookup(citation_id)
     if as_json:
         click.echo(json.dumps(found.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -224,9 +218,9 @@ def show(citation_id, as_json, index_dir, collection, chroma_url) -> None:
 
 @main.command()
 @store_options
-def documents(index_dir, collection, chroma_url) -> None:
+def documents(index_dir, collection, store) -> None:
     """List indexed documents."""
-    for r in make_engine(index_dir, collection, chroma_url).documents():
+    for r in make_engine(index_dir, collection, store).documents():
         click.echo(f"{r.id}  {r.date or '----------'}  {r.chunks:4d} chunks  {r.title}  ({r.source})")
 
 
@@ -236,7 +230,7 @@ def documents(index_dir, collection, chroma_url) -> None:
 @retriever_option
 @llm_options
 @store_options
-def serve(host, port, retriever, llm, llm_url, llm_model, index_dir, collection, chroma_url) -> None:
+def serve(host, port, retriever, llm, llm_url, llm_model, index_dir, collection, store) -> None:
     """Serve the chat window at / and the API at /api and /v1 (docs at /docs)."""
     import logging
 
@@ -248,7 +242,7 @@ def serve(host, port, retriever, llm, llm_url, llm_model, index_dir, collection,
     handler.setLevel(logging.INFO)  # bm25s sets its own logger to DEBUG when imported
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         handlers=[handler])
-    settings = Settings.load(index_dir=index_dir, collection=collection, chroma_url=chroma_url,
+    settings = Settings.load(index_dir=index_dir, collection=collection, store=store,
                              retriever=retriever, llm=llm, llm_url=llm_url, llm_model=llm_model)
     backend_name(settings.llm)  # a bad --llm fails before the server starts
     click.echo(f"rag: chat window at http://{host}:{port}/  API docs at http://{host}:{port}/docs",
@@ -264,9 +258,9 @@ def serve(host, port, retriever, llm, llm_url, llm_model, index_dir, collection,
 
 @main.command()
 @store_options
-def collections(index_dir, collection, chroma_url) -> None:
+def collections(index_dir, collection, store) -> None:
     """List the collections in the index, with their chunk counts."""
-    for name, chunks in make_engine(index_dir, collection, chroma_url).collections().items():
+    for name, chunks in make_engine(index_dir, collection, store).collections().items():
         click.echo(f"{name}  {chunks} chunks")
 
 
@@ -296,12 +290,12 @@ def collections(index_dir, collection, chroma_url) -> None:
 @store_options
 def eval_(dataset_dir, retrievers, limit_queries, sample_queries, sample_others, k, chunk_size, chunk_overlap,
          title_in_chunk, fusion, fusion_weight, min_relevance, retrieval_only, as_of_question_date,
-         json_file, index_dir, collection, chroma_url) -> None:
+         json_file, index_dir, collection, store) -> None:
     """Measure retrieval, answers, citations and declining on an eval set (corpus, queries, qrels)."""
     from rag.eval.data import read_eval_set
     from rag.eval.harness import EvalOptions, evaluate, format_table
 
-    settings = Settings.load(index_dir=index_dir, chroma_url=chroma_url, chunk_size=chunk_size,
+    settings = Settings.load(index_dir=index_dir, store=store, chunk_size=chunk_size,
                              chunk_overlap=chunk_overlap, title_in_chunk=title_in_chunk, fusion=fusion,
                              fusion_weight=fusion_weight, min_relevance=min_relevance)
     eval_set = read_eval_set(dataset_dir)

@@ -27,3 +27,8 @@ def days_between(earlier: str, later: str) -> int:
 def days_before(iso: str, days: int) -> str:
     """The ISO date ``days`` days before ``iso``."""
     return (date.fromisoformat(iso) - timedelta(days=days)).isoformat()
+
+
+def date_number(date: str | None) -> int:
+    """2020-09-12 -> 20200912 (0 for none): dates compared as numbers, as stores filter them."""
+    return int(date.replace("-", "")) if date else 0

@@ -14,10 +14,10 @@ from rag.answer.extractive import ExtractiveAnswerer
 from rag.embedding import Embedder, shared_embedder
 from rag.errors import CollectionNotFound, InvalidRequest
 from rag.ingest.indexer import ChunkingOptions, IndexReport, Progress, index_paths
-from rag.retrieve.retrievers import CollapsingRetriever, Filters, Retriever, make_retriever
+from rag.retrieve.retrievers import CollapsingRetriever, Retriever, make_retriever
 from rag.settings import Settings
-from rag.store.chroma import ChunkStore, DocumentRecord, collection_names, drop_collection
-from rag.types import Answer, ScoredChunk
+from rag.store import Catalog, DocumentRecord, Store, VectorSpace, open_catalog
+from rag.types import Answer, Filters, ScoredChunk
 
 MAX_K = 50
 
@@ -28,43 +28,35 @@ class Engine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or shared_embedder(settings.embed_batch_size, settings.encoder)
-        self._store: ChunkStore | None = None
-        self._lexical = None
+        self._store: Store | None = None
         self._checked = False
-        self._client = None
-        self._lock = None
+        self._catalog: Catalog | None = None
+        self._owns_catalog = True
         self._generator = None
         self._open_lock = threading.Lock()
         self.write_lock = threading.RLock()
 
     @property
-    def store(self) -> ChunkStore:
-        """The Chroma store, opened (and locked, when embedded) on first use."""
+    def store(self) -> Store:
+        """The collection's store, opened (and locked, when embedded) on first use."""
         if self._store is None:
             with self._open_lock:
                 if self._store is None:
                     self._store = self._open_store()
         return self._store
 
-    def _open_store(self) -> ChunkStore:
-        """Open the client (once) and the collection, checking the model it was built with."""
-        client = self._open_client()
-        if self._milvus:
-            from types import SimpleNamespace
-
-            space = SimpleNamespace(model=self.embedder.name, dimension=self.embedder.dimension,
-                                    variant=self.embedder.variant)
-            return client.open(self.settings.collection, space)
+    def _open_store(self) -> Store:
+        """Open the catalog (once) and the collection, checking the model it was built with."""
+        catalog = self.catalog
         try:
-            return ChunkStore(client, self.settings.collection, self.embedder.name,
-                              self.embedder.dimension, self.embedder.variant,
-                              shared=self._lock is None)
+            return catalog.open(self.settings.collection, VectorSpace(
+                self.embedder.name, self.embedder.dimension, self.embedder.variant))
         except Exception:
             self.close()
             raise
 
     @property
-    def checked_store(self) -> ChunkStore:
+    def checked_store(self) -> Store:
         """The store, checked once against its records before the first read (IndexDamaged)."""
         if not self._checked:
             self.store.check()
@@ -72,25 +64,10 @@ class Engine:
         return self.store
 
     @property
-    def lexical(self):
-        """The BM25 index of the collection, saved beside the Chroma folder."""
-        from rag.store.lexical import LexicalIndex
-
-        if self._lexical is None and self._milvus:
-            from rag.store.milvus import PreMergeLexical
-
-            self._lexical = PreMergeLexical(self.store)
-        if self._lexical is None:
-            folder = self.settings.index_dir / "lexical" / self.settings.collection
-            self._lexical = LexicalIndex(self.store, folder)
-        return self._lexical
-
-    @property
     def ranker(self) -> Retriever:
         """The configured retriever (dense, lexical or hybrid), before near-duplicates are collapsed."""
         s = self.settings
-        lexical = self.lexical if s.retriever != "dense" else None
-        return make_retriever(s.retriever, self.checked_store, self.embedder, lexical, s.fusion,
+        return make_retriever(s.retriever, self.checked_store, self.embedder, s.fusion,
                               s.fusion_weight, s.fusion_depth, s.recency)
 
     @property
@@ -131,29 +108,26 @@ class Engine:
                 self._drop_collection()
             report = index_paths(list(paths), self.store, self.embedder, options, prune, progress,
                                  self.settings.max_file_bytes, self.settings.index_batch)
-            self.lexical.sync()  # keep BM25 in step with what the store now holds
+            self.store.sync()  # keep derived indexes (BM25) in step with what the store now holds
             return report
 
     def copy_from(self, source: str, progress: Progress | None = None) -> IndexReport:
         """Move the same collection of another store (folder or URL) into this one, without re-embedding."""
         from rag.ingest.transfer import copy_index
 
-        origin = Engine(_source_settings(self.settings, source), self.embedder)
+        origin = Engine(replace(self.settings, store=source), self.embedder)
         try:
             with self.write_lock:
                 report = copy_index(origin.checked_store, self.store, progress)
-                self.lexical.sync()
+                self.store.sync()
                 return report
         finally:
             origin.close()
 
     def _drop_collection(self) -> None:
         """Delete the collection whatever it holds, even one built with another model."""
-        if self._milvus:
-            self._open_client().drop(self.settings.collection)
-        else:
-            drop_collection(self._open_client(), self.settings.collection)
-        self._store = self._lexical = None
+        self.catalog.drop(self.settings.collection)
+        self._store = None
 
     def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
         """Index the bundled seeds when the collection is empty; None when nothing was needed."""
@@ -214,44 +188,29 @@ class Engine:
         """An engine over another existing collection of the same store, sharing client and encoder."""
         if name == self.settings.collection:
             return self
-        if name not in self.collections():
+        if name not in self.catalog.collections():
             raise CollectionNotFound(f"no collection named {name!r} in this index")
         other = Engine(replace(self.settings, collection=name), self.embedder)
-        other._client = self._client  # the lock stays with this engine, which owns the client
+        other._catalog, other._owns_catalog = self.catalog, False  # this engine releases it
         return other
 
     def collections(self) -> dict[str, int]:
         """Every collection in the store with its chunk count (creating none)."""
-        client = self._open_client()
-        if self._milvus:
-            return client.collections()
-        return {name: client.get_collection(name).count() for name in collection_names(client)}
-
-    def _open_client(self):
-        """The Chroma client, opened (and the folder locked) once."""
-        from rag.store.chroma_client import open_client
-
-        if self._client is None and self._milvus:
-            from rag.store.milvus import open_server
-
-            self._client = open_server(self.settings.store)
-        if self._client is None:
-            self._client, self._lock = open_client(self.settings.index_dir, self.settings.chroma_url)
-        return self._client
+        return self.catalog.collections()
 
     @property
-    def _milvus(self) -> bool:
-        """Whether the store is a Milvus server."""
-        from rag.store.milvus_schema import is_milvus
-
-        return is_milvus(self.settings.store)
+    def catalog(self) -> Catalog:
+        """Where the collections live, opened (and an index folder locked) once."""
+        if self._catalog is None:
+            s = self.settings
+            self._catalog = open_catalog(s.store or s.index_dir, s.index_dir)
+        return self._catalog
 
     def close(self) -> None:
         """Release the index folder."""
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
-        self._store = self._client = self._lexical = None
+        if self._catalog is not None and self._owns_catalog:
+            self._catalog.close()
+        self._store = self._catalog = None
         self._checked = False
 
     def _check_text(self, text: str, what: str) -> str:
@@ -271,11 +230,3 @@ class Engine:
             raise InvalidRequest(f"k must be between 1 and {MAX_K}, got {k}")
         return k
 
-
-def _source_settings(settings: Settings, source: str) -> Settings:
-    """Pre-merge shim: the settings that open ``source`` (a Chroma folder, a Chroma URL or milvus://)."""
-    if source.startswith("milvus://"):
-        return replace(settings, store=source, chroma_url=None)
-    if "://" in source:
-        return replace(settings, store=None, chroma_url=source)
-    return replace(settings, store=None, chroma_url=None, index_dir=Path(source).expanduser())

@@ -17,8 +17,7 @@ class Settings:
 
     index_dir: Path = PROJECT_ROOT / "index"
     collection: str = "documents"
-    chroma_url: str | None = None
-    store: str | None = None  # milvus://HOST:PORT for a Milvus server; None: Chroma (folder or --chroma-url)
+    store: str | None = None  # a folder or a server URL (rag.store); None: the index folder
     seeds_dir: Path = PROJECT_ROOT / "seeds"
     data_dir: Path = PROJECT_ROOT / "data"
     chunk_size: int = 1000

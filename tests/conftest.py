@@ -65,7 +65,7 @@ def seeded(engine: Engine) -> Engine:
 @pytest.fixture(scope="session")
 def milvus_url(tmp_path_factory) -> str:
     """A real ``milvus-lite server`` on a free port in a temp dir for the session: milvus://HOST:PORT."""
-    from milvus_server import milvus_lite_server
+    from procs import milvus_lite_server
 
     with milvus_lite_server(tmp_path_factory.mktemp("milvus")) as url:
         yield url

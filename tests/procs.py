@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import shutil
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+from rag.answer.local_llm import free_port
 from rag.settings import PROJECT_ROOT
+
+CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
 
 _WORDS = ("river bridge council budget storm harbour vaccine election rail wheat court satellite "
           "festival museum drought tariff glacier union airport reactor forest ferry senate").split()
@@ -51,3 +61,66 @@ def make_corpus(folder: Path, docs: int, sentences: int = 30, seed: int = 7) -> 
         path.write_text(f"Report {n} on {rng.choice(_WORDS)}.\n\n" + " ".join(lines) + "\n")
         paths.append(path)
     return paths
+
+
+@contextlib.contextmanager
+def chroma_server(folder: Path) -> Iterator[str]:
+    """A real ``chroma run`` over ``folder`` on a free 127.0.0.1 port; its URL, stopped on exit."""
+    if CHROMA is None:
+        pytest.skip("the chroma command is not installed")
+    port = free_port()
+    server = subprocess.Popen([CHROMA, "run", "--path", str(folder), "--host", "127.0.0.1",
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise
+            time.sleep(0.2)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+MILVUS_LITE = (shutil.which("milvus-lite", path=str(Path(sys.executable).parent))
+               or shutil.which("milvus-lite"))
+
+
+@contextlib.contextmanager
+def milvus_lite_server(data_dir: Path) -> Iterator[str]:
+    """A milvus-lite server on 127.0.0.1 storing into ``data_dir``, stopped on exit; yields its URL."""
+    if MILVUS_LITE is None:
+        pytest.skip('milvus-lite is not installed (pip install -e ".[milvus]")')
+    from pymilvus import MilvusClient
+
+    port = free_port()
+    log = open(data_dir / "server.log", "w")
+    server = subprocess.Popen([MILVUS_LITE, "server", "--data-dir", str(data_dir / "data"), "--host",
+                               "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                MilvusClient(uri=f"http://127.0.0.1:{port}", timeout=2).list_collections()
+                break
+            except Exception as exc:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    log_text = (data_dir / "server.log").read_text()
+                    raise AssertionError(f"milvus-lite did not start: {log_text}") from exc
+                time.sleep(0.2)
+        yield f"milvus://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()

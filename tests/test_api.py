@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from rag.api import create_app
 from rag.engine import Engine
-from rag.store.chroma import ChunkStore
+from rag.store import VectorSpace
 from rag.store.lock import FolderLock
 
 PATHANKOT = "How many Indian troops died in the Pathankot attack?"
@@ -152,7 +152,8 @@ def test_search_ranks_passages_with_offsets(client):
     body = client.post("/api/search", json={"query": "Pathankot attack", "k": 2}).json()
     results = body["results"]
     assert body["query"] == "Pathankot attack" and len(results) == 2
-    assert results[0]["score"] >= results[1]["score"]
+    assert body["ranked_by"] == "fused" and results[0]["fused"] >= results[1]["fused"]
+    assert all(-1.0 <= r["similarity"] <= 1.0 for r in results)
     text = SEED_FILE.read_text(encoding="utf-8")
     for r in results:
         assert text[r["start"]:r["end"]] == r["text"]
@@ -247,7 +248,7 @@ def test_bad_ask_requests_get_a_4xx_with_a_message(client, payload, status, mess
 def test_an_internal_failure_is_a_500_without_a_trace(seeded):
     with TestClient(create_app(seeded.settings, seeded), raise_server_exceptions=False) as c:
         wait_ready(c)
-        seeded.store.client.delete_collection("documents")  # the store breaks under the server
+        seeded.catalog.drop("documents")  # the store breaks under the server
         response = c.post("/api/search", json={"query": "Pathankot"})
     assert response.status_code == 500
     assert response.json() == {"detail": "internal error; the server log has the details"}
@@ -260,7 +261,7 @@ def test_malformed_json_is_a_400(client):
 
 
 def test_another_collection_can_be_asked(client, seeded, embedder, tmp_path):
-    ChunkStore(seeded.store.client, "second", embedder.name, embedder.dimension, embedder.variant)
+    seeded.catalog.open("second", VectorSpace(embedder.name, embedder.dimension, embedder.variant))
     note = tmp_path / "note.txt"
     note.write_text("The lighthouse keeper counted forty-two ships in March.", encoding="utf-8")
     seeded.for_collection("second").index([note])

@@ -3,47 +3,20 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
-from procs import make_corpus, run, start
+from procs import chroma_server, make_corpus, run, start
 
-from rag.answer.local_llm import free_port
 from rag.engine import Engine
 from rag.ingest.loaders import load_paths
 from rag.settings import Settings
 
-CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-
-
 
 @pytest.fixture
 def chroma_url(tmp_path):
-    """A real ``chroma run`` on 127.0.0.1, stopped after the test."""
-    if CHROMA is None:
-        pytest.skip("the chroma command is not installed")
-    port = free_port()
-    server = subprocess.Popen([CHROMA, "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise
-            time.sleep(0.2)
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
+    """A real ``chroma run`` of this test's own, stopped after it."""
+    with chroma_server(tmp_path / "chroma") as url:
+        yield url
 
 
 def test_two_indexers_fill_one_server_while_a_third_process_answers(tmp_path, chroma_url, embedder):
@@ -51,7 +24,7 @@ def test_two_indexers_fill_one_server_while_a_third_process_answers(tmp_path, ch
     make_corpus(only_a, 25, seed=1)
     make_corpus(only_b, 25, seed=2)
     make_corpus(shared, 25, seed=3)  # both indexers race on these very documents
-    url = ["--chroma-url", chroma_url]
+    url = ["--store", chroma_url]
     indexers = [start("index", only_a, shared, *url, RAG_INDEX_BATCH="8"),
                 start("index", shared, only_b, *url, RAG_INDEX_BATCH="8")]
     answered_during = 0
@@ -65,7 +38,7 @@ def test_two_indexers_fill_one_server_while_a_third_process_answers(tmp_path, ch
 
     answer = json.loads(run("ask", "Which report covers the harbour?", "--json", *url).stdout)
     assert answer["answered"] and answer["citations"]
-    engine = Engine(Settings.load(environ={}, chroma_url=chroma_url), embedder=embedder)
+    engine = Engine(Settings.load(environ={}, store=chroma_url), embedder=embedder)
     store = engine.store
     store.check()
     docs = load_paths([only_a, only_b, shared]).documents

@@ -41,7 +41,7 @@ def test_second_indexer_on_the_same_folder_fails_clearly(tmp_path):
     assert second.returncode == 1
     assert second.stderr.strip().splitlines() == [
         f"Error: index folder {index} is in use by another rag process (pid {first.pid}); stop it, "
-        "use its API, or share the index through a Chroma server (--chroma-url)"]
+        "use its API, or share the index through a Chroma server (--store)"]
     assert first.returncode == 0, err
     assert "added 150" in out
 

@@ -10,7 +10,7 @@ from conftest import SEED_FILE
 from rag.embedding import Embedder
 from rag.engine import Engine
 from rag.errors import IndexMismatch
-from rag.store.chroma import ChunkStore
+from rag.store.chroma import ChromaStore
 
 
 def chunk_ids(engine: Engine) -> list[str]:
@@ -93,7 +93,7 @@ def test_an_index_built_with_another_dimension_is_refused(settings, embedder, tm
 
 def test_store_repair_removes_orphan_chunks(engine, settings):
     engine.index([settings.seeds_dir])
-    store: ChunkStore = engine.store
+    store: ChromaStore = engine.store
     doc = engine.documents()[0]
     store.docs.delete(ids=[doc.id])  # as if killed between writing chunks and the record
     assert store.repair() == 1

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rag.engine import Engine
-from rag.retrieve.retrievers import Filters
 from rag.store.lexical import LexicalIndex
+from rag.types import Filters
 
 WIRE = ("Officials from the United States and India met on Thursday to discuss counterterrorism "
         "cooperation and the Pathankot and Mumbai attacks, the foreign ministry said in a statement.\n")
@@ -22,18 +22,18 @@ def test_lexical_index_is_saved_and_loaded_without_rebuilding(seeded: Engine):
 def test_indexing_and_deleting_keep_bm25_in_step(seeded: Engine, settings):
     (settings.seeds_dir / "zebra.txt").write_text("date 2021-03-01\nZebras graze on the savanna.\n")
     seeded.index([settings.seeds_dir])
-    hit = seeded.lexical.search("zebras savanna", 1)
+    hit = seeded.store.lexical_search("zebras savanna", 1)
     assert hit and hit[0].chunk.title == "Zebra"
     seeded.delete_document(hit[0].chunk.doc_id)
-    assert seeded.lexical.search("zebras savanna", 1) == []
+    assert seeded.store.lexical_search("zebras savanna", 1) == []
 
 
 def test_lexical_search_honours_date_filters(seeded: Engine, settings):
     (settings.seeds_dir / "later.txt").write_text("date 2023-05-01\nPathankot hosted a cricket match.\n")
     seeded.index([settings.seeds_dir])
-    hits = seeded.lexical.search("Pathankot", 5, since="2021-01-01")
+    hits = seeded.store.lexical_search("Pathankot", 5, Filters(since="2021-01-01"))
     assert [h.chunk.date for h in hits] == ["2023-05-01"]
-    hits = seeded.lexical.search("Pathankot", 5, until="2020-12-31")
+    hits = seeded.store.lexical_search("Pathankot", 5, Filters(until="2020-12-31"))
     assert hits and all(h.chunk.date == "2020-09-12" for h in hits)
 
 
@@ -41,7 +41,7 @@ def test_hybrid_is_the_default_and_scores_are_cosine_similarities(seeded: Engine
     assert seeded.settings.retriever == "hybrid"
     results = seeded.search("How many Indian troops died in the Pathankot attack?", k=3)
     assert "seven Indian troops" in results[0].chunk.text
-    assert all(-1.0 <= r.score <= 1.0 for r in results)
+    assert all(-1.0 <= r.similarity <= 1.0 for r in results)
     assert seeded.search("Pathankot", k=3, filters=Filters(since="2021-01-01")) == []
 
 

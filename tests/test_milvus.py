@@ -12,7 +12,7 @@ from rag.errors import IndexMismatch
 from rag.retrieve import fusion
 from rag.settings import Settings
 from rag.store import milvus_schema
-from rag.store.lexical import LexicalIndex
+from rag.types import Filters
 
 pytest.importorskip("pymilvus")
 
@@ -34,26 +34,26 @@ def test_collection_names_round_trip_through_the_encoding_milvus_accepts():
         assert milvus_schema.encoded(name).replace("_", "").isalnum()
 
 
-def test_bm25_in_milvus_ranks_as_our_bm25s_index_does(milvus_engine, settings, embedder, tmp_path):
+def test_bm25_in_milvus_ranks_as_the_chroma_stores_bm25_does(milvus_engine, settings, embedder):
     chroma = Engine(settings, embedder=embedder)
     chroma.ensure_index()
-    ours = LexicalIndex(chroma.store, tmp_path / "lexical")
     for query in ("Pathankot attack troops", "sanctions designating terrorist groups", "Nathan Sales"):
-        want = ours.search(query, 3)
-        got = milvus_engine.lexical.search(query, 3)
+        want = chroma.store.lexical_search(query, 3)
+        got = milvus_engine.store.lexical_search(query, 3)
         assert [r.chunk.id for r in got] == [r.chunk.id for r in want]
         # Milvus scores tf * (k1 + 1) / (...), bm25s's Lucene variant tf / (...): k1 = 1.5, a constant 2.5
-        assert [r.score / 2.5 for r in got] == pytest.approx([r.score for r in want], rel=1e-3)
+        assert [r.lexical / 2.5 for r in got] == pytest.approx([r.lexical for r in want], rel=1e-3)
     chroma.close()
 
 
 def test_dates_are_filtered_by_milvus_expressions(milvus_engine):
     store = milvus_engine.store
     vector = milvus_engine.embedder.embed_query("Pathankot")
-    assert store.dense_search(vector, 3, _Dates("2020-09-12", "2020-09-12"))
-    assert store.dense_search(vector, 3, _Dates("2020-09-13", None)) == []
-    assert store.lexical_search("Pathankot", 3, _Dates(None, "2020-09-11")) == []
-    assert store.lexical_search("Pathankot", 3, _Dates("2020-01-01", "2020-12-31"))
+    assert store.dense_search(vector, 3, Filters("2020-09-12", "2020-09-12"))
+    assert store.dense_search(vector, 3, Filters(since="2020-09-13")) == []
+    assert store.lexical_search("Pathankot", 3, Filters(as_of="2020-09-11")) == []
+    assert store.lexical_search("Pathankot", 3, Filters("2020-01-01", "2020-12-31"))
+    assert store.hybrid_search("Pathankot", vector, 3, Filters(until="2020-09-11")) == []
 
 
 def test_rrf_inside_milvus_equals_our_rrf_over_its_two_lists(milvus_engine):
@@ -68,7 +68,7 @@ def test_rrf_inside_milvus_equals_our_rrf_over_its_two_lists(milvus_engine):
     assert got[0].chunk.id == fusion.order(want)[0]
     stored = store.embeddings([r.chunk.id for r in got])
     cosines = [float(stored[r.chunk.id] @ vector) for r in got]
-    assert [r.score for r in got] == pytest.approx(cosines, abs=1e-5)
+    assert [r.similarity for r in got] == pytest.approx(cosines, abs=1e-5)
 
 
 def test_a_collection_built_with_another_encoder_is_refused(milvus_engine, embedder):
@@ -96,13 +96,6 @@ def milvus_schema_pending(doc_id: str, leased_at: float | None = None) -> dict:
     from rag.store.milvus import _pending_row
 
     return _pending_row(doc_id, time.time() if leased_at is None else leased_at)
-
-
-class _Dates:
-    """Filters as the store reads them: since and latest."""
-
-    def __init__(self, since, latest) -> None:
-        self.since, self.latest = since, latest
 
 
 class _Variant:

@@ -12,8 +12,8 @@ from rag.dates import days_between, find_date
 from rag.engine import Engine
 from rag.eval.harness import answer_text
 from rag.retrieve.recency import Recency
-from rag.retrieve.retrievers import OVERFETCH, Filters, dense_search
-from rag.types import Chunk, ScoredChunk
+from rag.store.chroma import OVERFETCH, where
+from rag.types import Chunk, Filters, ScoredChunk
 
 QUESTION = "How much does a gallon of regular gas cost on average in the US?"
 STORIES = [  # without an as-of date the older story ranks first (BM25 likes its wording)
@@ -115,7 +115,7 @@ def test_a_changed_date_alone_reindexes_the_document(news: Engine, tmp_path):
     assert (report.updated, report.unchanged) == (1, 2)
     assert news.store.records()["old"].date == "2022-06-14"
     assert {r.chunk.doc_id: r.chunk.date for r in news.search(QUESTION, k=3)}["old"] == "2022-06-14"
-    recent = news.lexical.search(QUESTION, 3, since="2022-06-13")  # BM25 rows carry the new date
+    recent = news.store.lexical_search(QUESTION, 3, Filters(since="2022-06-13"))  # BM25 has the new date
     assert [h.chunk.doc_id for h in recent] == ["old"]
 
 
@@ -128,10 +128,10 @@ def test_dense_search_filters_like_chroma_whether_or_not_it_falls_back(news: Eng
         vector = news.embedder.embed_query(question)
         for k in (1, 2):
             for filters in ranges:
-                expected = [r.chunk.id for r in news.store.query(vector, k, filters.where())]
-                got = [r.chunk.id for r in dense_search(news.store, vector, k, filters)]
+                expected = [r.chunk.id for r in news.store._query(vector, k, where(filters))]
+                got = [r.chunk.id for r in news.store.dense_search(vector, k, filters)]
                 assert got == expected, (question, k, filters)
-                pool = news.store.query(vector, OVERFETCH * k)
+                pool = news.store.dense_search(vector, OVERFETCH * k)
                 passed = sum(map(filters.admits, (r.chunk.date for r in pool)))
                 fell_back += len(pool) == OVERFETCH * k and passed < k
     assert fell_back  # some cases had too few hits in the pool and needed Chroma's filter

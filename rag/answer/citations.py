@@ -6,7 +6,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from rag.errors import CitationNotFound
-from rag.store.chroma import ChunkStore
+from rag.store.base import Store
 from rag.types import Chunk
 
 _CITATION_ID = re.compile(r"^([0-9a-f]{16})-(\d+)-(\d+)$")
@@ -43,7 +43,7 @@ class CitationLookup:
         return asdict(self)
 
 
-def resolve(store: ChunkStore, cid: str) -> CitationLookup:
+def resolve(store: Store, cid: str) -> CitationLookup:
     """Look a citation id up in the store; unknown or stale ids raise CitationNotFound."""
     match = _CITATION_ID.match(cid.strip())
     if not match:
@@ -63,7 +63,7 @@ def resolve(store: ChunkStore, cid: str) -> CitationLookup:
         passage_end=chunk.end, before=before, after=after)
 
 
-def _context(store: ChunkStore, chunk: Chunk) -> tuple[str, str]:
+def _context(store: Store, chunk: Chunk) -> tuple[str, str]:
     """Up to CONTEXT_CHARS of document text before and after the passage, from its neighbours."""
     neighbours = store.document_chunks(chunk.doc_id, indexes=[chunk.index - 1, chunk.index + 1])
     before = after = ""

@@ -74,7 +74,7 @@ class ExtractiveAnswerer:
 
     def _relevant(self, query: str, passages: list[ScoredChunk]) -> tuple[list[Candidate], np.ndarray] | None:
         """Candidate sentences and their similarity to the query; None when none is similar enough."""
-        candidates = _candidates([p for p in passages if p.score >= self.min_relevance])
+        candidates = _candidates([p for p in passages if (p.similarity or 0.0) >= self.min_relevance])
         if not candidates:
             return None
         similarity = self._similarity(query, candidates)
@@ -90,7 +90,7 @@ class ExtractiveAnswerer:
         asked = content_words(question)
         overlap = np.array([len(asked & content_words(c.text)) / max(1, len(asked))
                             for c in candidates])
-        passage = np.array([c.passage.score for c in candidates])
+        passage = np.array([c.passage.similarity for c in candidates])
         return 0.6 * similarity + 0.25 * overlap + 0.15 * passage
 
 

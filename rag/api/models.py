@@ -91,9 +91,11 @@ class SearchRequest(BaseModel):
 
 
 class Passage(BaseModel):
-    """A retrieved passage with its score and its offsets in its document."""
+    """A retrieved passage with its scores and its offsets in its document."""
 
-    score: float
+    similarity: float | None = Field(description="Cosine similarity of the passage to the query.")
+    lexical: float | None = Field(description="BM25 score (null when the passage matched no word).")
+    fused: float | None = Field(description="Hybrid ranking score (null unless lists were fused).")
     chunk_id: str
     doc_id: str
     title: str
@@ -111,6 +113,8 @@ class SearchResponse(BaseModel):
     """Passages ranked best first."""
 
     query: str
+    ranked_by: str = Field(description="The score the order follows: similarity, lexical or fused.",
+                           examples=["fused"])
     results: list[Passage]
 
 

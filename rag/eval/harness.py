@@ -15,9 +15,9 @@ from rag.engine import Engine
 from rag.eval import metrics
 from rag.eval.data import EvalQuery, EvalSet, EvalSetError, sample_corpus, write_subset
 from rag.retrieve.dedup import collapse
-from rag.retrieve.retrievers import RETRIEVERS, Filters, Retriever, make_retriever
+from rag.retrieve.retrievers import RETRIEVERS, Retriever, make_retriever
 from rag.settings import Settings
-from rag.types import Answer, ScoredChunk
+from rag.types import Answer, Filters, ScoredChunk
 
 EVAL_RETRIEVERS = (*RETRIEVERS, "textbook")
 RANKING_DEPTH = 100  # chunks retrieved per query to rank documents
@@ -118,7 +118,7 @@ def run_queries(queries: list[EvalQuery], retriever: Retriever, answerer: Extrac
         # BEIR's rule: a query's own document never counts (ArguAna queries are corpus arguments)
         ranking = metrics.document_ranking((r.chunk.doc_id for r in found), exclude=q.id)
         result = QueryResult(q.id, ranking, 1000 * (retrieved - began), 0.0,
-                             max((r.score for r in found), default=0.0))
+                             max((r.similarity or 0.0 for r in found), default=0.0))
         if answerer is not None and (q.answers or not q.answerable):
             result.passages = collapse([r for r in found if r.chunk.doc_id != q.id])[:k]
             result.answer = answerer.answer(q.question, result.passages)
@@ -247,13 +247,13 @@ def _retriever(name: str, engine: Engine, memo: MemoEmbedder, eval_set: EvalSet,
     """The ranker to measure: one of ours over the engine's collection, or the textbook pipeline."""
     if name != "textbook":
         s = engine.settings
-        return make_retriever(name, engine.store, memo, engine.lexical, s.fusion,
-                              s.fusion_weight, s.fusion_depth, s.recency)
+        return make_retriever(name, engine.store, memo, s.fusion, s.fusion_weight, s.fusion_depth,
+                              s.recency)
     from rag.eval.textbook import TextbookRetriever
     from rag.progress import ProgressBar
 
     sample = f"-s{options.sample_others}" if options.sample_others is not None else ""
-    textbook = TextbookRetriever(engine.store.client, f"textbook-{eval_set.name}{sample}"[:62])
+    textbook = TextbookRetriever(engine.catalog, f"textbook-{eval_set.name}{sample}"[:62])
     with ProgressBar("textbook indexing") as bar:
         textbook.index(corpus_path(eval_set, settings, options, engine.settings.collection),
                        bar.update if show_progress else None)

@@ -11,7 +11,7 @@ from pathlib import Path
 from rag.embedding import Embedder
 from rag.ingest.chunking import chunk_document
 from rag.ingest.loaders import load_paths
-from rag.store.chroma import ChunkStore, DocumentRecord
+from rag.store.base import DocumentRecord, Store
 from rag.types import Chunk, Document
 
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)
@@ -51,7 +51,7 @@ class ChunkingOptions:
     title_in_chunk: bool = False
 
 
-def index_paths(paths: list[Path], store: ChunkStore, embedder: Embedder,
+def index_paths(paths: list[Path], store: Store, embedder: Embedder,
                 options: ChunkingOptions = ChunkingOptions(), prune: bool = False,
                 progress: Progress | None = None, max_file_bytes: int | None = None,
                 batch_chunks: int = 1024) -> IndexReport:
@@ -99,7 +99,7 @@ def _unique(documents: list[Document], report: IndexReport) -> list[Document]:
     return list(seen.values())
 
 
-def _embed_and_write(todo: list[Document], store: ChunkStore, embedder: Embedder,
+def _embed_and_write(todo: list[Document], store: Store, embedder: Embedder,
                      options: ChunkingOptions, progress: Progress | None,
                      batch_chunks: int) -> tuple[int, float]:
     """Chunk, embed and store documents, writing one batch while encoding the next.
@@ -111,7 +111,7 @@ def _embed_and_write(todo: list[Document], store: ChunkStore, embedder: Embedder
     done, encoding = 0, 0.0
     writing: Future | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-write") as writer:
-        for docs, chunks in _batches(chunked, batch_chunks):
+        for docs, chunks in document_batches(chunked, batch_chunks):
             began = time.perf_counter()
             vectors = embedder.embed([embedding_text(c, options.title_in_chunk) for c in chunks])
             encoding += time.perf_counter() - began
@@ -126,7 +126,7 @@ def _embed_and_write(todo: list[Document], store: ChunkStore, embedder: Embedder
     return total, encoding
 
 
-def _batches(chunked: list[tuple[Document, list[Chunk]]],
+def document_batches(chunked: list[tuple[Document, list[Chunk]]],
              size: int) -> Iterator[tuple[list[Document], list[Chunk]]]:
     """Whole documents grouped into batches of about ``size`` chunks."""
     docs: list[Document] = []
@@ -147,7 +147,7 @@ def embedding_text(chunk: Chunk, title_in_chunk: bool) -> str:
 
 
 def _prune(paths: list[Path], records: dict, documents: list[Document],
-           failures: list[tuple[str, str]], store: ChunkStore) -> int:
+           failures: list[tuple[str, str]], store: Store) -> int:
     """Remove documents under ``paths`` that this run no longer found; failed files are kept."""
     roots = [str(p.resolve()) for p in paths]
     seen = {d.id for d in documents}

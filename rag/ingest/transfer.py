@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from rag.ingest.indexer import IndexReport, Progress, _batches
+from rag.ingest.indexer import IndexReport, Progress, document_batches
 from rag.types import Chunk, Document
 
 BATCH_CHUNKS = 2000  # chunks read from the source and written to the target at a time
@@ -35,7 +35,7 @@ def copy_index(source, target, progress: Progress | None = None,
     total = sum(len(c) for c in chunks.values())
     documents = [(_document(doc_id, record), sorted(chunks[doc_id], key=lambda c: c.index))
                  for doc_id, record in todo.items()]
-    for docs, batch in _batches(documents, batch_chunks):
+    for docs, batch in document_batches(documents, batch_chunks):
         vectors = source.embeddings([c.id for c in batch])
         target.write(docs, batch, np.stack([vectors[c.id] for c in batch]) if batch else np.zeros((0, 0)))
         report.chunks += len(batch)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.store.chroma import ChunkStore, date_number
-from rag.types import ScoredChunk
+from rag.dates import date_number
+from rag.store.base import Store
+from rag.types import Filters, ScoredChunk
 
 _STATE = "state.json"
 
@@ -28,7 +29,7 @@ class _Loaded:
     signature: str
 
 
-def store_signature(store: ChunkStore) -> str:
+def store_signature(store: Store) -> str:
     """A fingerprint of what BM25 holds: every document's id, text hash, title, date and chunk count."""
     rows = sorted(f"{r.id}\0{r.sha256}\0{r.title}\0{r.date}\0{r.chunks}" for r in store.records().values())
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:32] + f"-{store.count()}"
@@ -37,7 +38,7 @@ def store_signature(store: ChunkStore) -> str:
 class LexicalIndex:
     """BM25 over the chunks of one collection, saved in ``folder`` and rebuilt when the store moves on."""
 
-    def __init__(self, store: ChunkStore, folder: Path) -> None:
+    def __init__(self, store: Store, folder: Path) -> None:
         self.store = store
         self.folder = folder
         self._loaded: _Loaded | None = None
@@ -54,8 +55,7 @@ class LexicalIndex:
             self._loaded = self._build(signature)
             return True
 
-    def search(self, query: str, k: int, since: str | None = None,
-               until: str | None = None) -> list[ScoredChunk]:
+    def search(self, query: str, k: int, filters: Filters = Filters()) -> list[ScoredChunk]:
         """The k chunks with the highest BM25 score (zero scores left out), best first."""
         if self._loaded is None or self._stale():
             self.sync()
@@ -63,14 +63,14 @@ class LexicalIndex:
         tokens = tokenize([query])
         if not loaded.ids or not tokens[0]:
             return []
-        mask = _date_mask(loaded.dates, since, until)
+        mask = _date_mask(loaded.dates, filters.since, filters.latest)
         hits, scores = loaded.model.retrieve(tokens, k=min(k, len(loaded.ids)), show_progress=False,
                                              weight_mask=mask, n_threads=1)
         ranked = [(loaded.ids[int(i)], float(s)) for i, s in zip(hits[0], scores[0]) if s > 0]
         if not ranked:
             return []
         chunks = {c.id: c for c in self.store.get_chunks([cid for cid, _ in ranked])}
-        return [ScoredChunk(chunks[cid], s) for cid, s in ranked if cid in chunks]
+        return [ScoredChunk(chunks[cid], lexical=s) for cid, s in ranked if cid in chunks]
 
     def _stale(self) -> bool:
         """Cheap check on every query: the chunk count moved (another writer, or a delete)."""

@@ -30,7 +30,7 @@ class FolderLock:
             handle.close()
             raise IndexLocked(
                 f"index folder {self.path.parent} is in use by another rag process (pid {holder}); "
-                "stop it, use its API, or share the index through a Chroma server (--chroma-url)"
+                "stop it, use its API, or share the index through a Chroma server (--store)"
             ) from None
         handle.seek(0)
         handle.truncate()

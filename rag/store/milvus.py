@@ -13,11 +13,13 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from rag.dates import date_number
 from rag.errors import DocumentNotFound, IndexDamaged, IndexMismatch
 from rag.store import milvus_schema as schema
-from rag.store.chroma import LEASE_SECONDS, PENDING, DocumentRecord, date_number
+from rag.store.base import DocumentRecord, VectorSpace
+from rag.store.chroma import LEASE_SECONDS, PENDING
 from rag.store.lexical import tokenize
-from rag.types import Chunk, Document, ScoredChunk
+from rag.types import Chunk, Document, Filters, ScoredChunk
 
 _WRITE_BATCH = 1000  # rows per upsert: one gRPC message stays far below its 64 MB limit
 _PAGE = 5000  # rows per query page
@@ -32,7 +34,7 @@ _DOC_FIELDS = ["id", "status", "title", "source", "file", "date", "sha256", "chu
 class MilvusStore:
     """Two Milvus collections per rag collection: ``rag_c_NAME`` (chunks) and ``rag_d_NAME`` (records)."""
 
-    def __init__(self, client, name: str, space) -> None:
+    def __init__(self, client, name: str, space: VectorSpace) -> None:
         self.client = client
         self.name = name
         self.space = space
@@ -152,17 +154,6 @@ class MilvusStore:
         """Number of chunks."""
         return _count(self.client, self.chunks)
 
-    def query(self, vector, k: int, where: dict | None = None) -> list[ScoredChunk]:
-        """Pre-merge shim: main's retrievers pass a Chroma where clause."""
-        from types import SimpleNamespace
-
-        bounds = {"$gte": None, "$lte": None}
-        for clause in (where or {}).get("$and", [where] if where else []):
-            bounds.update(clause["date_num"])
-        since, until = (str(b) if b else None for b in (bounds["$gte"], bounds["$lte"]))
-        since, until = (f"{d[:4]}-{d[4:6]}-{d[6:]}" if d else None for d in (since, until))
-        return self.dense_search(vector, k, SimpleNamespace(since=since, latest=until))
-
     def sync(self) -> None:
         """Seal what was written into indexed segments, after a batch of writes."""
         # Milvus Lite scores unsealed rows by brute force on every search: at 891 chunks, BM25 took
@@ -170,14 +161,14 @@ class MilvusStore:
         self.client.flush(self.chunks)
         self.client.flush(self.docs)
 
-    def dense_search(self, vector: np.ndarray, k: int, filters=None) -> list[ScoredChunk]:
+    def dense_search(self, vector: np.ndarray, k: int, filters: Filters = Filters()) -> list[ScoredChunk]:
         """The k nearest chunks by cosine similarity, within the filters' dates."""
         hits = self.client.search(self.chunks, data=[_floats(vector)], anns_field="vector", limit=k,
                                   filter=date_filter(filters), output_fields=_CHUNK_FIELDS,
                                   search_params={"metric_type": "COSINE"})[0]
         return [_scored(h, similarity=float(h["distance"])) for h in hits]
 
-    def lexical_search(self, query: str, k: int, filters=None) -> list[ScoredChunk]:
+    def lexical_search(self, query: str, k: int, filters: Filters = Filters()) -> list[ScoredChunk]:
         """The k chunks with the highest BM25 score (Milvus's BM25 function), best first."""
         terms = query_terms(query)
         if not terms:
@@ -188,8 +179,8 @@ class MilvusStore:
         # Milvus Lite returns BM25 as a negative distance, Milvus itself as a positive score.
         return [_scored(h, lexical=abs(float(h["distance"]))) for h in hits if h["distance"]]
 
-    def hybrid_search(self, query: str, vector: np.ndarray, k: int, filters=None, method: str = "rrf",
-                      weight: float = 0.7, depth: int = 50) -> list[ScoredChunk]:
+    def hybrid_search(self, query: str, vector: np.ndarray, k: int, filters: Filters = Filters(),
+                      method: str = "rrf", weight: float = 0.7, depth: int = 50) -> list[ScoredChunk]:
         """Dense and BM25 top-``depth`` lists fused inside Milvus (RRFRanker or WeightedRanker)."""
         from pymilvus import AnnSearchRequest, RRFRanker, WeightedRanker
 
@@ -258,7 +249,7 @@ class MilvusCatalog:
     def __init__(self, client) -> None:
         self.client = client
 
-    def open(self, name: str, space) -> MilvusStore:
+    def open(self, name: str, space: VectorSpace) -> MilvusStore:
         """The collection ``name``, created when missing; IndexMismatch for another vector space."""
         return MilvusStore(self.client, name, space)
 
@@ -286,10 +277,8 @@ def _count(client, collection: str) -> int:
     return int(client.query(collection, filter="", output_fields=["count(*)"])[0]["count(*)"])
 
 
-def date_filter(filters) -> str:
+def date_filter(filters: Filters) -> str:
     """The Milvus boolean expression for the filters' dates ('' for none)."""
-    if filters is None:
-        return ""
     clauses = [f"date_num >= {date_number(filters.since)}"] if filters.since else []
     clauses += [f"date_num <= {date_number(filters.latest)}"] if filters.latest else []
     return " and ".join(clauses)
@@ -328,8 +317,7 @@ def _chunk_row(c: Chunk, vector, terms: list[str]) -> dict:
 def _scored(hit: dict, similarity: float | None = None, lexical: float | None = None,
             fused: float | None = None) -> ScoredChunk:
     """A search hit as a ScoredChunk."""
-    chunk = _chunk(hit["entity"] | {"id": hit["id"]})
-    return ScoredChunk(chunk, similarity if similarity is not None else (fused or lexical or 0.0))
+    return ScoredChunk(_chunk(hit["entity"] | {"id": hit["id"]}), similarity, lexical, fused)
 
 
 def _chunk(row: dict) -> Chunk:
@@ -359,20 +347,3 @@ def _record(row: dict) -> DocumentRecord:
                           date=row["date"] or None, sha256=row["sha256"], chunks=int(row["chunks"]),
                           indexed_at=float(row["indexed_at"]))
 
-
-class PreMergeLexical:
-    """Pre-merge shim: main's LexicalIndex interface over the store's BM25."""
-
-    def __init__(self, store: MilvusStore) -> None:
-        self.store = store
-
-    def sync(self) -> bool:
-        """Flush the store."""
-        self.store.sync()
-        return False
-
-    def search(self, query: str, k: int, since=None, until=None) -> list[ScoredChunk]:
-        """BM25 in Milvus."""
-        from types import SimpleNamespace
-
-        return self.store.lexical_search(query, k, SimpleNamespace(since=since, latest=until))

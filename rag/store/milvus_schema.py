@@ -7,7 +7,7 @@ import re
 from urllib.parse import urlparse
 
 from rag.errors import RagError
-from rag.store.chroma import validate_collection_name
+from rag.store.base import validate_collection_name
 
 SCHEME = "milvus://"
 CHUNKS_PREFIX, DOCS_PREFIX = "rag_c_", "rag_d_"

@@ -12,8 +12,8 @@ from rag.api import sse
 from rag.api.deps import RuntimeDep
 from rag.api.models import AskRequest, AskResponse, Passage, SearchRequest, SearchResponse
 from rag.errors import RagError
-from rag.retrieve.retrievers import Filters
-from rag.types import Answer
+from rag.serialize import passage_dict
+from rag.types import Answer, Filters
 
 router = APIRouter(prefix="/api", tags=["answers"])
 log = logging.getLogger("rag.serve")
@@ -56,12 +56,5 @@ def search(body: SearchRequest, runtime: RuntimeDep) -> SearchResponse:
     """Ranked passages with scores and offsets, without an answer."""
     engine = runtime.engine(body.collection)
     results = engine.search(body.query, body.k, filters(body))
-    return SearchResponse(query=body.query, results=[passage(r) for r in results])
-
-
-def passage(r) -> Passage:
-    """A ScoredChunk as a Passage."""
-    c = r.chunk
-    return Passage(score=round(r.score, 4), chunk_id=c.id, doc_id=c.doc_id, title=c.title, source=c.source,
-                   date=c.date, page=c.page, start=c.start, end=c.end, text=c.text,
-                   duplicates=list(r.duplicates))
+    return SearchResponse(query=body.query, ranked_by=engine.retriever.ranks_by,
+                          results=[Passage(**passage_dict(r)) for r in results])
