@@ -29,10 +29,10 @@ def fused_rankings(store, embedder, question: str) -> dict[str, list[str]]:
     vector = embedder.embed_query(question)
     dense = store.dense_search(vector, DEPTH)
     lexical = store.lexical_search(question, DEPTH)
-    cosine = {r.chunk.id: r.score for r in dense}
+    cosine = {r.chunk.id: r.similarity for r in dense}
     missing = [r.chunk.id for r in lexical if r.chunk.id not in cosine]
     cosine |= {i: float(v @ vector) for i, v in store.embeddings(missing).items()}
-    bm25 = {r.chunk.id: r.score for r in lexical}
+    bm25 = {r.chunk.id: r.lexical for r in lexical}
     by_doc = {r.chunk.id: r.chunk.doc_id for r in dense + lexical}
     lists = [[r.chunk.id for r in dense], [r.chunk.id for r in lexical]]
     out = {"ours, weighted": fusion.order(fusion.weighted(cosine, bm25, 0.7)),

@@ -53,7 +53,7 @@ def test_two_indexers_fill_one_milvus_while_a_third_process_searches(tmp_path, m
     indexers = [start("index", only_a, shared, **env), start("index", shared, only_b, **env)]
     searched_during = 0
     while any(p.poll() is None for p in indexers):
-        found = run("search", "harbour election", "--json", **env)
+        found = run("search", "harbour election", "--json", timeout=300, **env)
         assert found.returncode == 0, found.stderr
         searched_during += any(p.poll() is None for p in indexers)
     outputs = [p.communicate() for p in indexers]

@@ -15,16 +15,22 @@ from urllib.parse import urlparse
 import numpy as np
 
 from rag.dates import date_number
-from rag.errors import DocumentNotFound, IndexDamaged, IndexMismatch, RagError
-from rag.store.base import RESERVED_SUFFIX, DocumentRecord, VectorSpace, validate_collection_name
+from rag.errors import DocumentNotFound, IndexMismatch, RagError
+from rag.store.base import (
+    PENDING,
+    RESERVED_SUFFIX,
+    DocumentRecord,
+    VectorSpace,
+    check_counts,
+    leftovers,
+    validate_collection_name,
+)
 from rag.store.lexical import LexicalIndex
 from rag.store.lock import FolderLock
 from rag.types import Chunk, Document, Filters, ScoredChunk
 
 _PAGE = 5000  # rows per Chroma get() call
 _WRITE_BATCH = 4000  # rows per Chroma upsert() call
-LEASE_SECONDS = 600.0  # a pending record younger than this belongs to a writer still at work
-PENDING = "pending"
 OVERFETCH = 4  # a date-filtered search first looks among this many times the unfiltered hits
 
 
@@ -103,33 +109,16 @@ class ChromaStore:
     def repair(self) -> int:
         """Remove leftovers of interrupted writes (see the class docstring); returns documents fixed."""
         records, pending = self._all_records()
-        stale = time.time() - LEASE_SECONDS
-        busy = {d for d, leased in pending.items() if self.shared and leased > stale}
         counts: Counter[str] = Counter()
         for _, metas in _pages(self.chunks):
             counts.update(meta["doc_id"] for meta in metas)
-        broken = {d for d, n in counts.items() if d not in busy and
-                  (d not in records or records[d].chunks != n)}
-        broken |= {d for d, r in records.items() if counts.get(d, 0) != r.chunks}
-        broken |= set(pending) - busy
+        broken = leftovers(records, pending, counts, self.shared)
         self.remove(sorted(broken))
         return len(broken)
 
     def check(self) -> None:
         """Consistency check on open: the chunks must match what the records say."""
-        for attempt in range(3 if self.shared else 1):
-            if attempt:  # on a server, other writers may be between two steps: look again
-                time.sleep(0.5)
-            actual = self.chunks.count()
-            records, pending = self._all_records()
-            expected = sum(r.chunks for r in records.values())
-            # Under a writer at work (pending records) there may be more chunks, never fewer.
-            if actual == expected or (pending and actual > expected):
-                return
-        raise IndexDamaged(
-            f"collection {self.name!r} is damaged or half-deleted: it holds {actual} chunks but "
-            f"its records list {expected}; run `rag index --collection {self.name} PATH` to "
-            f"repair it, or `rag index --rebuild --collection {self.name} PATH` to rebuild it")
+        check_counts(self.name, lambda: (self.chunks.count(), *self._all_records()), self.shared)
 
     def count(self) -> int:
         """Number of chunks."""

@@ -14,10 +14,9 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from rag.dates import date_number
-from rag.errors import DocumentNotFound, IndexDamaged, IndexMismatch
+from rag.errors import DocumentNotFound, IndexMismatch
 from rag.store import milvus_schema as schema
-from rag.store.base import DocumentRecord, VectorSpace
-from rag.store.chroma import LEASE_SECONDS, PENDING
+from rag.store.base import PENDING, DocumentRecord, VectorSpace, check_counts, leftovers
 from rag.store.lexical import tokenize
 from rag.types import Chunk, Document, Filters, ScoredChunk
 
@@ -121,32 +120,15 @@ class MilvusStore:
             self.client.delete(self.chunks, filter=f"doc_id in {_strings(part)}")
 
     def repair(self) -> int:
-        """Remove leftovers of interrupted writes (as ChunkStore.repair); returns documents fixed."""
-        records, pending = self._all_records()
-        stale = time.time() - LEASE_SECONDS
-        busy = {d for d, leased in pending.items() if leased > stale}
+        """Remove leftovers of interrupted writes (as the Chroma store does); returns documents fixed."""
         counts = Counter(row["doc_id"] for row in self._scan(self.chunks, ["doc_id"]))
-        broken = {d for d, n in counts.items() if d not in busy and
-                  (d not in records or records[d].chunks != n)}
-        broken |= {d for d, r in records.items() if counts.get(d, 0) != r.chunks}
-        broken |= set(pending) - busy
+        broken = leftovers(*self._all_records(), counts, shared=True)
         self.remove(sorted(broken))
         return len(broken)
 
     def check(self) -> None:
         """Consistency check on open: the chunks must match what the records say."""
-        for attempt in range(3):
-            if attempt:  # other writers may be between two steps: look again
-                time.sleep(0.5)
-            actual = self.count()
-            records, pending = self._all_records()
-            expected = sum(r.chunks for r in records.values())
-            if actual == expected or (pending and actual > expected):
-                return
-        raise IndexDamaged(
-            f"collection {self.name!r} is damaged or half-deleted: it holds {actual} chunks but "
-            f"its records list {expected}; run `rag index --collection {self.name} PATH` to "
-            f"repair it, or `rag index --rebuild --collection {self.name} PATH` to rebuild it")
+        check_counts(self.name, lambda: (self.count(), *self._all_records()), shared=True)
 
     # -- reading -------------------------------------------------------------------------------
 
