@@ -117,6 +117,8 @@ class Engine:
 
         origin = Engine(replace(self.settings, store=source), self.embedder)
         try:
+            if self.settings.collection not in origin.catalog.collections():
+                raise CollectionNotFound(f"no collection named {self.settings.collection!r} in {source}")
             with self.write_lock:
                 report = copy_index(origin.checked_store, self.store, progress)
                 self.store.sync()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from rag.engine import Engine
-from rag.errors import IndexMismatch
+from rag.errors import CollectionNotFound, IndexMismatch
 from rag.retrieve import fusion
 from rag.settings import Settings
 from rag.store import milvus_schema
@@ -104,3 +105,29 @@ class _Variant:
     def __init__(self, inner, variant: str) -> None:
         self.inner, self.variant = inner, variant
         self.name, self.dimension = inner.name, inner.dimension
+
+
+def test_an_index_moves_from_a_chroma_folder_into_milvus_without_re_embedding(settings, embedder, milvus_url):
+    settings = replace(settings, collection=next(_names))
+    chroma = Engine(settings, embedder=embedder)
+    chroma.ensure_index()
+    records = chroma.store.records()
+    chunks = {c.id: c for c in chroma.store.all_chunks()}
+    vectors = chroma.store.embeddings(list(chunks))
+    chroma.close()  # the copy opens the folder itself
+
+    target = Engine(replace(settings, store=milvus_url), embedder=embedder)
+    with pytest.raises(CollectionNotFound, match="no collection named 'absent'"):
+        Engine(replace(settings, store=milvus_url, collection="absent"), embedder).copy_from(
+            str(settings.index_dir))
+    report = target.copy_from(str(settings.index_dir))
+    assert (report.added, report.chunks) == (len(records), len(chunks))
+    assert target.store.records() == {i: replace(r, indexed_at=target.store.records()[i].indexed_at)
+                                      for i, r in records.items()}
+    assert {c.id: c for c in target.store.all_chunks()} == chunks
+    moved = target.store.embeddings(list(chunks))
+    assert all(np.allclose(moved[i], vectors[i], atol=1e-6) for i in chunks)
+    assert target.copy_from(str(settings.index_dir)).unchanged == len(records)  # a rerun copies nothing
+    answer = target.ask("How many Indian troops died in the Pathankot attack?")
+    assert "seven" in answer.answer and target.lookup(answer.citations[0].id).quote
+    target.close()
