@@ -1,15 +1,21 @@
-"""The ``rag`` command: thin commands over the engine; errors are one line and a non-zero exit."""
+"""The ``rag`` command: thin commands over the engine; errors are one line and a non-zero exit.
+
+Next to a running ``rag serve`` (or with ``--server URL``), ask/search/show/documents/index go
+through its HTTP API. That path imports neither the encoder nor Chroma, so heavy imports stay
+inside the functions that run the engine here.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
-from rag.answer.llm import backend_name
-from rag.engine import Engine
 from rag.errors import RagError
 from rag.serialize import passage_dict
 from rag.settings import Settings
@@ -32,16 +38,57 @@ class RagGroup(click.Group):
             sys.exit(130)
 
 
-def store_options(func):
-    """--index, --collection and --store, shared by every command that opens the store."""
-    func = click.option("--store", "--chroma-url", "store", envvar="RAG_STORE",
-                        help="Where chunks live: a Chroma server (http://host:port or chroma://host:port) "
-                             "or a Milvus server (milvus://host:port) instead of the index folder.")(func)
-    func = click.option("--collection", envvar="RAG_COLLECTION", help="Collection name.")(func)
-    func = click.option("--index", "index_dir", envvar="RAG_INDEX_DIR",
-                        type=click.Path(file_okay=False, path_type=Path),
-                        help="Index folder (default: ./index in the project).")(func)
-    return func
+@dataclass(frozen=True)
+class Where:
+    """Which index a command uses: a folder, a collection, a Chroma server, or a rag server."""
+
+    index_dir: Path | None = None
+    collection: str | None = None
+    store: str | None = None
+    server: str | None = None
+
+
+def _where_options(envvar: bool, server: bool) -> list:
+    """The --index, --collection, --store (and --server) options; environment only on the group."""
+    def env(name: str) -> str | None:
+        return name if envvar else None
+
+    options = [
+        click.option("--index", "index_dir", envvar=env("RAG_INDEX_DIR"),
+                     type=click.Path(file_okay=False, path_type=Path),
+                     help="Index folder (default: ./index in the project; RAG_INDEX_DIR)."),
+        click.option("--collection", envvar=env("RAG_COLLECTION"), help="Collection name (RAG_COLLECTION)."),
+        click.option("--store", "--chroma-url", "store", envvar=env("RAG_STORE"),
+                     help="Where chunks live: a Chroma server (http://host:port or chroma://host:port) "
+                          "instead of the index folder (RAG_STORE)."),
+    ]
+    if server:
+        options.append(click.option("--server", metavar="URL", help="Go through the API of the rag serve "
+                                    "at URL (Authorization from RAG_API_TOKEN)."))
+    return options
+
+
+def store_options(remote: bool = False):
+    """The index options of a command, which may also come before it (``rag --index X ask``)."""
+    def decorate(func):
+        @functools.wraps(func)
+        def command(*args, index_dir=None, collection=None, store=None, server=None, **kwargs):
+            outer = click.get_current_context().find_object(Where) or Where()
+            where = Where(index_dir or outer.index_dir, collection or outer.collection,
+                          store or outer.store, server or outer.server)
+            return func(*args, where=where, **kwargs)
+
+        return with_options(_where_options(envvar=False, server=remote))(command)
+    return decorate
+
+
+def with_options(options: list):
+    """Apply click options in the order listed (as if stacked top to bottom)."""
+    def decorate(func):
+        for option in reversed(options):
+            func = option(func)
+        return func
+    return decorate
 
 
 def date_options(func):
@@ -68,13 +115,50 @@ def llm_options(func):
     return func
 
 
-def make_engine(index_dir: Path | None, collection: str | None, store: str | None,
-                **overrides: object) -> Engine:
+def local_settings(where: Where, **overrides: object) -> Settings:
+    """Settings for running the engine in this process (a command that cannot go through a server)."""
+    if where.server:
+        raise RagError(f"rag {click.get_current_context().info_name} does not go through a rag server; "
+                       "drop --server")
+    return Settings.load(index_dir=where.index_dir, collection=where.collection, store=where.store,
+                         **overrides)
+
+
+def make_engine(where: Where, **overrides: object):
     """An engine for the chosen store, closed (releasing the index folder) when the command ends."""
-    engine = Engine(Settings.load(index_dir=index_dir, collection=collection, store=store,
-                                  **overrides))
+    from rag.engine import Engine
+
+    engine = Engine(local_settings(where, **overrides))
     click.get_current_context().call_on_close(engine.close)
     return engine
+
+
+def through_server(where: Where):
+    """A client of the rag server to go through (--server, or the one holding the index), else None."""
+    from rag.remote import RemoteRag
+    from rag.store import embedded_folder
+    from rag.store.address import running_server
+
+    settings = Settings.load(index_dir=where.index_dir, store=where.store)
+    folder = embedded_folder(settings.store or settings.index_dir)
+    if where.server:
+        url, why = where.server, "--server"
+    elif folder is None or not (found := running_server(folder)):
+        return None
+    else:
+        url, why = found[0], f"{folder} is held by rag serve (pid {found[1]})"
+    click.echo(f"rag: {why}: going through its API at {url}", err=True)
+    return RemoteRag(url, settings.api_token)
+
+
+def refuse_local_choices(*names: str) -> None:
+    """Options the server decides for itself cannot be given when going through it."""
+    ctx = click.get_current_context()
+    given = [f"--{n.replace('_', '-')}" for n in names
+             if ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE]
+    if given:
+        raise RagError(f"{', '.join(given)} cannot be chosen through a rag server, which answers with "
+                       "its own settings; drop them, or stop the server to run here")
 
 
 def make_filters(since, until, as_of) -> Filters:
@@ -84,8 +168,14 @@ def make_filters(since, until, as_of) -> Filters:
 
 @click.group(cls=RagGroup)
 @click.version_option(package_name="rag")
-def main() -> None:
-    """Ask questions of your own documents and get answers with citations you can check."""
+@with_options(_where_options(envvar=True, server=True))
+@click.pass_context
+def main(ctx: click.Context, index_dir, collection, store, server) -> None:
+    """Ask questions of your own documents and get answers with citations you can check.
+
+    --index, --collection, --store and --server may come before or after the command.
+    """
+    ctx.obj = Where(index_dir, collection, store, server)
 
 
 @main.command()
@@ -95,26 +185,52 @@ def main() -> None:
 @click.option("--from-store", "from_store", metavar="SOURCE",
               help="Instead of PATHs: copy the collection from another store (an index folder, a Chroma "
                    "URL or milvus://HOST:PORT), vectors included, nothing re-embedded.")
-@store_options
-def index(paths, prune, rebuild, from_store, index_dir, collection, store) -> None:
-    """Chunk and embed files and folders (txt, md, html, pdf, jsonl) into the index."""
-    from rag.progress import ProgressBar
+@store_options(remote=True)
+def index(paths, prune, rebuild, from_store, where) -> None:
+    """Chunk and embed files and folders (txt, md, html, pdf, jsonl) into the index.
 
+    Exits with 1 when any file failed (after indexing the others).
+    """
     if bool(paths) == bool(from_store):
         raise click.UsageError("give PATHs to index, or --from-store SOURCE to copy, not both")
-    engine = make_engine(index_dir, collection, store)
     if from_store:
-        from rag.ingest.transfer import copy_summary
-
-        with ProgressBar("copying") as bar:
-            report = engine.copy_from(from_store, progress=bar.update)
-        click.echo(copy_summary(report))
+        copy_here(where, from_store)
         return
-    with ProgressBar("embedding") as bar:
-        report = engine.index(list(paths), prune=prune, rebuild=rebuild, progress=bar.update)
-    for name, reason in report.failed:
+    missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
+    if len(missing) == len(paths):
+        raise RagError(f"no such file or folder: {', '.join(missing)}")
+    client = through_server(where)
+    if client is not None:
+        refuse_local_choices("prune", "rebuild")
+        failed, summary = client.index(list(paths), where.collection)
+    else:
+        failed, summary = index_here(where, list(paths), prune, rebuild)
+    for name, reason in failed:
         click.echo(f"skipped {name}: {reason}", err=True)
-    click.echo(report.summary())
+    click.echo(summary)
+    if failed:
+        sys.exit(1)
+
+
+def copy_here(where: Where, source: str) -> None:
+    """Copy the collection from another store into this one, vectors as they are."""
+    from rag.ingest.transfer import copy_summary
+    from rag.progress import ProgressBar
+
+    engine = make_engine(where)
+    with ProgressBar("copying") as bar:
+        report = engine.copy_from(source, progress=bar.update)
+    click.echo(copy_summary(report))
+
+
+def index_here(where: Where, paths: list[Path], prune: bool, rebuild: bool) -> tuple[list, str]:
+    """Index with the engine in this process: the failed files and the summary line."""
+    from rag.progress import ProgressBar
+
+    engine = make_engine(where)
+    with ProgressBar("embedding") as bar:
+        report = engine.index(paths, prune=prune, rebuild=rebuild, progress=bar.update)
+    return report.failed, report.summary()
 
 
 @main.command()
@@ -124,22 +240,39 @@ def index(paths, prune, rebuild, from_store, index_dir, collection, store) -> No
 @date_options
 @retriever_option
 @llm_options
-@store_options
-def ask(question, as_json, k, since, until, as_of, retriever, llm, llm_url, llm_model, index_dir, collection,
-        store) -> None:
+@store_options(remote=True)
+def ask(question, as_json, k, since, until, as_of, retriever, llm, llm_url, llm_model, where) -> None:
     """Answer a question from the indexed documents, with numbered sources."""
-    engine = make_engine(index_dir, collection, store, retriever=retriever, llm=llm,
-                         llm_url=llm_url, llm_model=llm_model)
+    filters = make_filters(since, until, as_of)
+    client = through_server(where)
+    if client is not None:
+        refuse_local_choices("retriever", "llm", "llm_url", "llm_model")
+        answer = client.ask(question, k=k, collection=where.collection, **asdict(filters))
+        if as_json:
+            click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+            return
+        click.echo(answer.answer)
+        print_sources(answer)
+        return
+    ask_here(question, as_json, k, filters, where, retriever=retriever, llm=llm, llm_url=llm_url,
+             llm_model=llm_model)
+
+
+def ask_here(question: str, as_json: bool, k: int | None, filters: Filters, where: Where, **choices) -> None:
+    """Answer with the engine in this process (indexing the seeds into an empty index first)."""
+    from rag.answer.llm import backend_name
+
+    engine = make_engine(where, **choices)
     backend_name(engine.settings.llm)  # a bad --llm fails before any indexing
     seeded = engine.ensure_index()
     if seeded is not None:
         click.echo(f"The index was empty: indexed {engine.settings.seeds_dir} first "
                    f"({seeded.summary()}).", err=True)
     if as_json:
-        answer = engine.ask(question, k=k, filters=make_filters(since, until, as_of))
+        answer = engine.ask(question, k=k, filters=filters)
         click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return
-    answer = print_stream(engine.ask_stream(question, k=k, filters=make_filters(since, until, as_of)))
+    answer = print_stream(engine.ask_stream(question, k=k, filters=filters))
     print_sources(answer)
 
 
@@ -177,51 +310,64 @@ def print_sources(answer: Answer) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the passages as JSON.")
 @date_options
 @retriever_option
-@store_options
-def search(query, k, as_json, since, until, as_of, retriever, index_dir, collection, store) -> None:
+@store_options(remote=True)
+def search(query, k, as_json, since, until, as_of, retriever, where) -> None:
     """Ranked passages with scores, without an answer."""
-    engine = make_engine(index_dir, collection, store, retriever=retriever)
-    results = engine.search(query, k=k, filters=make_filters(since, until, as_of))
+    filters = make_filters(since, until, as_of)
+    client = through_server(where)
+    if client is not None:
+        refuse_local_choices("retriever")
+        ranked_by, passages = client.search(query, k=k, collection=where.collection, **asdict(filters))
+    else:
+        engine = make_engine(where, retriever=retriever)
+        passages = [passage_dict(r) for r in engine.search(query, k=k, filters=filters)]
+        ranked_by = engine.retriever.ranks_by
     if as_json:
-        click.echo(json.dumps([passage_dict(r) for r in results], indent=2, ensure_ascii=False))
+        click.echo(json.dumps(passages, indent=2, ensure_ascii=False))
         return
-    if not results:
+    if not passages:
         click.echo("No passages found.")
-    ranks_by = engine.retriever.ranks_by
-    for rank, r in enumerate(results, start=1):
-        c = r.chunk
-        click.echo(f"{rank}. {getattr(r, ranks_by):.3f} {ranks_by}  {c.title} {c.date or ''} ({c.source}) "
-                   f"chars {c.start}-{c.end}\n   {' '.join(c.text.split())[:300]}")
-        if r.duplicates:
-            click.echo(f"   also in: {', '.join(r.duplicates)}")
+    for rank, p in enumerate(passages, start=1):
+        click.echo(f"{rank}. {p[ranked_by]:.3f} {ranked_by}  {p['title']} {p['date'] or ''} ({p['source']}) "
+                   f"chars {p['start']}-{p['end']}\n   {' '.join(p['text'].split())[:300]}")
+        if p.get("duplicates"):
+            click.echo(f"   also in: {', '.join(p['duplicates'])}")
 
 
 @main.command()
 @click.argument("citation_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the lookup as JSON.")
-@store_options
-def show(citation_id, as_json, index_dir, collection, store) -> None:
+@store_options(remote=True)
+def show(citation_id, as_json, where) -> None:
     """Show a cited passage in its document, with its location."""
-    found = make_engine(index_dir, collection, store).lookup(citation_id)
+    client = through_server(where)
+    if client is not None:
+        found = client.lookup(citation_id, where.collection)
+    else:
+        found = make_engine(where).lookup(citation_id).to_dict()
     if as_json:
-        click.echo(json.dumps(found.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return
-    page = f", page {found.page}" if found.page else ""
-    click.echo(f"{found.title} ({found.date or 'undated'}{page})\n{found.source}\n"
-               f"characters {found.start}-{found.end} of document {found.doc_id}\n")
-    quote_at = found.start - found.passage_start
-    passage = found.passage
-    marked = (passage[:quote_at] + click.style(">>" + found.quote + "<<", bold=True)
-              + passage[quote_at + len(found.quote):])
-    click.echo(f"...{found.before[-200:]}{marked}{found.after[:200]}...")
+    page = f", page {found['page']}" if found.get("page") else ""
+    click.echo(f"{found['title']} ({found['date'] or 'undated'}{page})\n{found['source']}\n"
+               f"characters {found['start']}-{found['end']} of document {found['doc_id']}\n")
+    quote_at = found["start"] - found["passage_start"]
+    passage, quote = found["passage"], found["quote"]
+    marked = (passage[:quote_at] + click.style(">>" + quote + "<<", bold=True)
+              + passage[quote_at + len(quote):])
+    click.echo(f"...{found['before'][-200:]}{marked}{found['after'][:200]}...")
 
 
 @main.command()
-@store_options
-def documents(index_dir, collection, store) -> None:
+@store_options(remote=True)
+def documents(where) -> None:
     """List indexed documents."""
-    for r in make_engine(index_dir, collection, store).documents():
-        click.echo(f"{r.id}  {r.date or '----------'}  {r.chunks:4d} chunks  {r.title}  ({r.source})")
+    client = through_server(where)
+    records = client.documents(where.collection) if client is not None else [
+        asdict(r) for r in make_engine(where).documents()]
+    for r in records:
+        click.echo(f"{r['id']}  {r['date'] or '----------'}  {r['chunks']:4d} chunks  {r['title']}  "
+                   f"({r['source']})")
 
 
 @main.command()
@@ -229,21 +375,23 @@ def documents(index_dir, collection, store) -> None:
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535), help="Port.")
 @retriever_option
 @llm_options
-@store_options
-def serve(host, port, retriever, llm, llm_url, llm_model, index_dir, collection, store) -> None:
+@store_options()
+def serve(host, port, retriever, llm, llm_url, llm_model, where) -> None:
     """Serve the chat window at / and the API at /api and /v1 (docs at /docs)."""
     import logging
 
     import uvicorn
 
+    from rag.answer.llm import backend_name
     from rag.api import create_app
+    from rag.store import embedded_folder
+    from rag.store.address import publish_address, withdraw_address
 
     handler = logging.StreamHandler()
     handler.setLevel(logging.INFO)  # bm25s sets its own logger to DEBUG when imported
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         handlers=[handler])
-    settings = Settings.load(index_dir=index_dir, collection=collection, store=store,
-                             retriever=retriever, llm=llm, llm_url=llm_url, llm_model=llm_model)
+    settings = local_settings(where, retriever=retriever, llm=llm, llm_url=llm_url, llm_model=llm_model)
     backend_name(settings.llm)  # a bad --llm fails before the server starts
     click.echo(f"rag: chat window at http://{host}:{port}/  API docs at http://{host}:{port}/docs",
                err=True)
@@ -251,16 +399,27 @@ def serve(host, port, retriever, llm, llm_url, llm_model, index_dir, collection,
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
     runtime = app.state.runtime
     runtime.on_failure = lambda: setattr(server, "should_exit", True)  # a server that cannot answer stops
+    folder = embedded_folder(settings.store or settings.index_dir)
+    if folder is not None:  # the CLI finds the server that holds this folder here
+        runtime.on_ready = lambda: publish_address(folder, local_url(host, port))
+        runtime.on_close = lambda: withdraw_address(folder)  # uvicorn re-raises SIGTERM after it
     server.run()
     if runtime.error:
         raise RagError(f"cannot serve: {runtime.error}")
 
 
+def local_url(host: str, port: int) -> str:
+    """The URL a command on this machine reaches a server listening on ``host``:``port`` at."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 @main.command()
-@store_options
-def collections(index_dir, collection, store) -> None:
+@store_options()
+def collections(where) -> None:
     """List the collections in the index, with their chunk counts."""
-    for name, chunks in make_engine(index_dir, collection, store).collections().items():
+    for name, chunks in make_engine(where).collections().items():
         click.echo(f"{name}  {chunks} chunks")
 
 
@@ -287,17 +446,17 @@ def collections(index_dir, collection, store) -> None:
               help="Rank as of each question's date (news sets): like rag ask --as-of.")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every figure (and per-query detail) to this file.")
-@store_options
+@store_options()
 def eval_(dataset_dir, retrievers, limit_queries, sample_queries, sample_others, k, chunk_size, chunk_overlap,
          title_in_chunk, fusion, fusion_weight, min_relevance, retrieval_only, as_of_question_date,
-         json_file, index_dir, collection, store) -> None:
+         json_file, where) -> None:
     """Measure retrieval, answers, citations and declining on an eval set (corpus, queries, qrels)."""
     from rag.eval.data import read_eval_set
     from rag.eval.harness import EvalOptions, evaluate, format_table
 
-    settings = Settings.load(index_dir=index_dir, store=store, chunk_size=chunk_size,
-                             chunk_overlap=chunk_overlap, title_in_chunk=title_in_chunk, fusion=fusion,
-                             fusion_weight=fusion_weight, min_relevance=min_relevance)
+    settings = local_settings(where, chunk_size=chunk_size, chunk_overlap=chunk_overlap,
+                              title_in_chunk=title_in_chunk, fusion=fusion, fusion_weight=fusion_weight,
+                              min_relevance=min_relevance)
     eval_set = read_eval_set(dataset_dir)
     options = EvalOptions(tuple(dict.fromkeys(retrievers)), limit_queries, sample_queries,
                           sample_others, k, answers=not retrieval_only,

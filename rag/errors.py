@@ -59,3 +59,7 @@ class NotReady(RagError):
 
 class LLMUnavailable(RagError):
     """An answer backend that is unknown, not installed, or not configured."""
+
+
+class ConversationNotFound(RagError):
+    """A conversation id that is not saved."""

@@ -85,8 +85,47 @@ def chroma_server(folder: Path) -> Iterator[str]:
     try:
         yield url
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
+
+
+@contextlib.contextmanager
+def serving(index: Path, log: Path, timeout: float = 240,
+            **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """A real ``rag serve`` on a free port over ``index``, ready to answer; stopped afterwards."""
+    import httpx
+
+    url = f"http://127.0.0.1:{free_port()}"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(rag_cmd("serve", "--port", url.rsplit(":", 1)[1], "--index", index),
+                                env=rag_env(**env), stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while not _healthy(httpx, url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"rag serve did not get ready:\n{log.read_text()}")
+            time.sleep(0.3)
+        yield proc, url
+    finally:
+        stop(proc)
+
+
+def _healthy(httpx, url: str) -> bool:
+    """True once the server answers /healthz with 200."""
+    try:
+        return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server with SIGTERM (SIGKILL after 30 s)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 MILVUS_LITE = (shutil.which("milvus-lite", path=str(Path(sys.executable).parent))
@@ -117,10 +156,5 @@ def milvus_lite_server(data_dir: Path) -> Iterator[str]:
                 time.sleep(0.2)
         yield f"milvus://127.0.0.1:{port}"
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
         log.close()

@@ -102,11 +102,21 @@ def test_follow_up_uses_the_history_to_retrieve(client, tmp_path):
                      "The Indian side won the one-day series against Australia.", encoding="utf-8")
     with decoy.open("rb") as f:
         assert client.post("/api/documents", files={"files": ("cricket.txt", f)}).status_code == 200
-    history = [["Who led the US delegation?", "Ambassador Nathan Sales led it. [1]"]]
-    follow = client.post("/api/ask", json={"question": "And the Indian one?", "history": history}).json()
+    pairs = [["Who led the US delegation?", "Ambassador Nathan Sales led it. [1]"]]
+    messages = [{"role": "system", "content": "Answer from the documents."},
+                {"role": "user", "content": "Who led the US delegation?"},
+                {"role": "assistant", "content": [{"type": "text", "text": "Ambassador Nathan Sales. [1]"}]}]
+    for history in (pairs, messages):
+        follow = client.post("/api/ask", json={"question": "And the Indian one?", "history": history})
+        assert follow.status_code == 200 and "Singhvi" in follow.json()["citations"][0]["quote"]
     alone = client.post("/api/ask", json={"question": "And the Indian one?"}).json()
-    assert "Singhvi" in follow["citations"][0]["quote"]
     assert "Singhvi" not in alone["answer"]
+
+
+def test_history_items_must_be_pairs_or_role_messages(client):
+    for item in (["only one"], {"role": "narrator", "content": "x"}, {"content": "no role"}):
+        response = client.post("/api/ask", json={"question": PATHANKOT, "history": [item]})
+        assert response.status_code == 422 and "history" in response.text
 
 
 def test_date_filters_apply_to_ask_and_search(client):
@@ -311,6 +321,19 @@ def test_v1_chat_completion_keeps_markers_and_carries_citations(client):
     assert body["citations"][0]["n"] == 1
 
 
+def test_v1_fills_usage_with_whitespace_tokens_streamed_or_not(client):
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": PATHANKOT}]
+    body = client.post("/v1/chat/completions", json={"model": "rag", "messages": messages}).json()
+    completion = len(body["choices"][0]["message"]["content"].split())
+    assert body["usage"] == {"prompt_tokens": 2 + len(PATHANKOT.split()), "completion_tokens": completion,
+                             "total_tokens": 2 + len(PATHANKOT.split()) + completion}
+    streamed = client.post("/v1/chat/completions",
+                           json={"model": "rag", "messages": messages, "stream": True})
+    chunks = [json.loads(line[len("data: "):]) for line in streamed.text.splitlines()
+              if line.startswith("data: {")]
+    assert chunks[-1]["usage"] == body["usage"]
+
+
 @pytest.mark.parametrize("payload, status, message", [
     ({"model": "gpt-4", "messages": [{"role": "user", "content": "hi"}]}, 404, "unknown model 'gpt-4'"),
     ({"model": "rag", "messages": []}, 422, "messages: List should have at least 1 item"),
@@ -332,3 +355,21 @@ def test_openapi_documents_every_endpoint_with_examples(client):
     docs = client.get("/docs").text
     assert "/static-offline-docs/swagger-ui-bundle.js" in docs and "cdn" not in docs  # works offline
     assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
+
+
+def test_saved_conversations_are_listed_read_renamed_and_deleted(client, seeded):
+    saved = client.app.state.runtime.conversations
+    cid = saved.add(None, seeded.ask(PATHANKOT), "documents")
+    saved.add(cid, seeded.ask("Who led the US delegation?"), "documents")
+    [listed] = client.get("/api/conversations").json()["conversations"]
+    assert listed["id"] == cid and listed["title"] == PATHANKOT and listed["collection"] == "documents"
+    body = client.get(f"/api/conversations/{cid}").json()
+    assert [a["question"] for a in body["answers"]] == [PATHANKOT, "Who led the US delegation?"]
+    quote = body["answers"][0]["citations"][0]
+    assert client.get(f"/api/citations/{quote['id']}").json()["quote"] == quote["quote"]
+    renamed = client.patch(f"/api/conversations/{cid}", json={"title": "Pathankot"})
+    assert renamed.status_code == 200 and renamed.json()["title"] == "Pathankot"
+    assert client.delete(f"/api/conversations/{cid}").status_code == 204
+    missing = client.get(f"/api/conversations/{cid}")
+    assert missing.status_code == 404 and missing.json()["detail"] == f"no conversation with id {cid!r}"
+    assert client.patch(f"/api/conversations/{cid}", json={"title": ""}).status_code == 422

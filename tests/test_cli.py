@@ -66,3 +66,35 @@ def test_serve_documents_its_flags():
     for flag in ("--host", "--port", "--index", "--collection"):
         assert flag in result.output
     assert "/api" in result.output and "/v1" in result.output
+
+
+def test_store_options_work_before_or_after_the_command_and_show_in_help(tmp_path, embedder, rag_env):
+    help_text = run("--help").output
+    for flag in ("--index", "--collection", "--store", "--chroma-url", "--server"):
+        assert flag in help_text
+    index = tmp_path / "elsewhere"
+    before = run("--index", str(index), "--collection", "notes", "ask", "Who led the US delegation?")
+    assert before.exit_code == 0 and "Nathan Sales" in before.stdout
+    after = run("collections", "--index", str(index))
+    assert after.stdout.splitlines()[0].startswith("notes  ")
+    overridden = run("--index", str(tmp_path / "not-this"), "documents", "--index", str(index),
+                     "--collection", "notes")
+    assert "India and US press Pakistan" in overridden.stdout
+    assert not (tmp_path / "not-this").exists()
+
+
+def test_index_of_a_missing_path_fails_in_one_line(rag_env):
+    result = run("index", "/nonexistent")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["Error: no such file or folder: /nonexistent"]
+
+
+def test_any_failed_file_makes_index_exit_1_after_indexing_the_rest(rag_env, embedder, tmp_path):
+    (tmp_path / "good.txt").write_text("The ferry sails at dawn.")
+    (tmp_path / "bad.csv").write_text("a,b")
+    result = run("index", str(tmp_path / "good.txt"), str(tmp_path / "bad.csv"), str(tmp_path / "gone.txt"))
+    assert result.exit_code == 1
+    assert "added 1, updated 0, unchanged 0, removed 0, failed 2" in result.stdout
+    assert f"skipped {tmp_path / 'bad.csv'}: unsupported file type" in result.stderr
+    assert f"skipped {tmp_path / 'gone.txt'}: no such file or folder" in result.stderr
+    assert "The ferry sails at dawn." in run("search", "ferry", "-k", "1").stdout

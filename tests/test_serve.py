@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import SEEDS
+from procs import stop
 
 from rag.answer.local_llm import free_port
 from rag.settings import PROJECT_ROOT
@@ -68,12 +69,7 @@ def server(tmp_path_factory):
         wait_ready(url, proc, log)
         yield Server(url, log, began, time.monotonic() - began)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def test_serve_indexes_the_seeds_when_empty_and_says_so(server):
@@ -110,6 +106,7 @@ def test_the_openai_client_gets_an_answer_with_citations(server):
     assert "seven" in content and "[1]" in content
     citations = completion.model_extra["citations"]
     assert citations[0]["n"] == 1 and "seven" in citations[0]["quote"]
+    assert completion.usage.completion_tokens == len(content.split()) and completion.usage.total_tokens > 9
 
 
 def test_the_openai_client_streams_and_the_last_chunk_has_the_citations(server):
@@ -192,7 +189,7 @@ def test_the_chat_window_follow_up_and_human_messages(server, tmp_path):
         question.fill("   ")
         question.press("Enter")
         expect(page.locator("#notice")).to_contain_text("Type a question first")
-        page.locator("#documents").get_by_text("Documents", exact=True).click()
+        page.get_by_role("tab", name="Documents").click()
         page.locator("#upload input[type=file]").set_input_files([str(good), str(bad)])
         report = page.locator("#upload-report")
         expect(report).to_contain_text("lighthouse.txt: added", timeout=60_000)

@@ -4,32 +4,71 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rag import window as ui
+import pytest
+
+from rag.answer.conversation import history_pairs
+from rag.conversations import ConversationStore
 from rag.errors import NotReady
 from rag.types import Answer
+from rag.window import chat as ui
+from rag.window import conversations, documents
 
 PATHANKOT = "How many Indian troops died in the Pathankot attack?"
 
 
-def run(get_engine, message, messages=()):
+def getter(engine):
+    """An engine getter as the window receives it: here one engine whatever the collection."""
+    return lambda collection=None: engine
+
+
+@pytest.fixture
+def store(tmp_path) -> ConversationStore:
+    return ConversationStore.in_folder(tmp_path / "data")
+
+
+def run(get_engine, store, message, messages=(), conversation_id=None):
     """Every update the chat handler yields."""
-    return list(ui.respond(get_engine, message, list(messages)))
+    return list(ui.respond(get_engine, store, message, list(messages), conversation_id, "documents"))
 
 
-def test_an_answer_streams_into_the_chat_then_shows_sources_and_choices(seeded):
-    updates = run(lambda: seeded, PATHANKOT)
-    chat, _, sources, choices, notice = updates[-1]
+def test_an_answer_streams_into_the_chat_then_shows_sources_and_choices(seeded, store):
+    updates = run(getter(seeded), store, PATHANKOT)
+    chat, _, sources, choices, notice, cid = updates[-1]
     assert chat[0] == {"role": "user", "content": PATHANKOT}
     assert "seven" in chat[1]["content"] and "[1]" in chat[1]["content"]
     assert updates[0][1] == "" and notice == ""
     assert "<mark class='quote'>The attack killed seven Indian troops.</mark>" in sources
     assert "2020-09-12" in sources and "may not support" not in sources
     assert choices.choices[0][0].startswith("[1] India and US press Pakistan")
+    assert store.get(cid).answers[0].answer == chat[1]["content"]
+
+
+def test_each_turn_is_saved_and_reopens_with_its_sources(seeded, store):
+    first = run(getter(seeded), store, "Who led the US delegation?")[-1]
+    as_gradio_sends_it = [{"role": m["role"], "content": [{"type": "text", "text": m["content"]}]}
+                          for m in first[0]]
+    chat, _, sources, _, _, cid = run(getter(seeded), store, "And the Indian one?", as_gradio_sends_it,
+                                      first[-1])[-1]
+    assert cid == first[-1] and "Singhvi" in chat[-1]["content"]  # the follow-up used the history
+    reopened, panel, choices, _, same, collection, notice = conversations.reopen(store, cid)
+    assert history_pairs(reopened) == history_pairs(chat) and len(reopened) == 4
+    assert panel == sources and same == cid and notice == ""
+    assert collection == "documents"
+    assert len(choices.choices) == len(store.get(cid).answers[-1].citations)
+    assert [label.split(" · ")[0] for label, _ in conversations.listing(store).choices] == [
+        "Who led the US delegation?"]
+
+
+def test_a_deleted_conversation_reopens_empty_with_a_message(seeded, store):
+    cid = run(getter(seeded), store, PATHANKOT)[-1][-1]
+    conversations.delete(store, cid)
+    chat, sources, _, _, same, _, notice = conversations.reopen(store, cid)
+    assert chat == [] and sources == "" and same is None and "No conversation with id" in notice
 
 
 def test_the_chosen_citation_opens_in_its_document(seeded):
     answer = seeded.ask(PATHANKOT)
-    context, notice = ui.open_citation(lambda: seeded, answer.citations[0].id)
+    context, notice = ui.open_citation(getter(seeded), answer.citations[0].id, None)
     assert "<mark class='quote'>The attack killed seven Indian troops.</mark>" in context
     assert f"characters {answer.citations[0].start}-" in context and notice == ""
 
@@ -37,7 +76,7 @@ def test_the_chosen_citation_opens_in_its_document(seeded):
 def test_unverified_citations_look_different(seeded):
     cited = seeded.ask(PATHANKOT).citations[0]
     html = ui.sources_html([cited, replace(cited, n=2, verified=False)])
-    verified_card, unverified_card = html.split("<div class='source")[1:]
+    verified_card, unverified_card = html.split("<div class='source")[2:]
     assert verified_card.startswith("' id=") and "may not support" not in verified_card
     assert unverified_card.startswith(" unverified'") and "may not support the sentence" in unverified_card
     assert ui.citation_choices([replace(cited, verified=False)]).choices[0][0].endswith("(unverified)")
@@ -48,53 +87,50 @@ def test_titles_and_passages_are_escaped(seeded):
     assert "<script>" not in ui.sources_html([cited]) and "&lt;script&gt;" in ui.sources_html([cited])
 
 
-def test_follow_ups_pass_the_conversation_as_pairs(seeded):
-    first = run(lambda: seeded, "Who led the US delegation?")[-1][0]
-    as_gradio_sends_it = [{"role": m["role"], "content": [{"type": "text", "text": m["content"]}]}
-                          for m in first]
-    assert ui.pairs(as_gradio_sends_it) == [(first[0]["content"], first[1]["content"])]
-    chat = run(lambda: seeded, "And the Indian one?", as_gradio_sends_it)[-1][0]
-    assert "Singhvi" in chat[-1]["content"]
+def test_an_empty_question_gets_a_message_and_no_turn(seeded, store):
+    [(chat, _, _, _, notice, _)] = run(getter(seeded), store, "  ")
+    assert chat == [] and notice == "Type a question first." and store.list() == []
 
 
-def test_an_empty_question_gets_a_message_and_no_turn(seeded):
-    [(chat, _, _, _, notice)] = run(lambda: seeded, "  ")
-    assert chat == [] and notice == "Type a question first."
-
-
-def test_an_internal_error_is_a_sentence_without_the_trace(seeded, caplog):
-    def broken():
+def test_an_internal_error_is_a_sentence_without_the_trace(store, caplog):
+    def broken(collection=None):
         raise RuntimeError("boom at /srv/secret/path")
 
-    chat, box, _, _, notice = run(broken, PATHANKOT)[-1]
+    chat, box, _, _, notice, _ = run(broken, store, PATHANKOT)[-1]
     assert notice == "Something went wrong on our side; the server log has the details."
     assert chat == [] and box == PATHANKOT  # the question is given back to retry
     assert "boom at /srv/secret/path" in caplog.text
 
 
-def test_while_loading_the_window_says_so(seeded):
-    def loading():
+def test_while_loading_the_window_says_so(store):
+    def loading(collection=None):
         raise NotReady("the server is still loading the model and the index; try again in a moment")
 
-    notice = run(loading, PATHANKOT)[-1][-1]
+    notice = run(loading, store, PATHANKOT)[-1][-2]
     assert notice.startswith("The server is still loading") and notice.endswith(".")
 
 
-def test_upload_reports_each_file_and_refreshes_the_list(seeded, tmp_path):
+def test_upload_reports_each_file_as_it_goes_then_deletes(seeded, tmp_path):
     good = tmp_path / "lighthouse.txt"
     good.write_text("The lighthouse keeper counted forty-two ships in March.", encoding="utf-8")
     bad = tmp_path / "tool.exe"
     bad.write_bytes(b"MZ\x90\x00")
-    report, rows, notice = ui.upload(lambda: seeded, [str(good), str(bad)])
-    assert "**lighthouse.txt**: added (1 passages embedded)" in report
+    updates = list(documents.upload(getter(seeded), [str(good), str(bad)], None, lambda *a, **k: None))
+    assert updates[0][0] == "- **lighthouse.txt**: indexing…\n- **tool.exe**: waiting"
+    report, notice = updates[-1]
+    assert notice == ""
+    assert "**lighthouse.txt**: added (1 passage embedded)" in report
     assert "**tool.exe**: not indexed: 'tool.exe': unsupported file type .exe" in report
-    assert [r[0] for r in rows] == ["India and US press Pakistan to act against terror groups", "Lighthouse"]
-    assert notice == "" and (seeded.settings.data_dir / "uploads" / "lighthouse.txt").exists()
-    assert not (seeded.settings.data_dir / "uploads" / "tool.exe").exists()
+    table, choices, _ = documents.show(getter(seeded), None)
+    assert "Lighthouse" in table and "2 documents" in table and len(choices.choices) == 2
+    doc_id = next(value for label, value in choices.choices if label.startswith("Lighthouse"))
+    assert f"<code>{doc_id}</code>" in table
+    assert documents.delete(getter(seeded), doc_id, None) == ("Deleted **Lighthouse** (1 passage).", "")
+    assert "Lighthouse" not in documents.show(getter(seeded), None)[0]
 
 
 def test_an_unknown_citation_is_a_message(seeded):
-    context, notice = ui.open_citation(lambda: seeded, "0123456789abcdef-1-2")
+    context, notice = ui.open_citation(getter(seeded), "0123456789abcdef-1-2", None)
     assert context == "" and "no longer indexed" in notice
 
 

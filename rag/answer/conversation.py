@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 
 _FOLLOW_UP = re.compile(
     r"^(and|but|also|what about|how about|and what|why|so)\b|\b(it|its|they|them|their|he|she|his|"
@@ -20,3 +21,31 @@ def standalone_query(question: str, history: list[tuple[str, str]] | None) -> st
     if previous and (len(question.split()) <= 6 or _FOLLOW_UP.search(question)):
         return f"{previous} {question}"
     return question
+
+
+def message_text(content: object) -> str:
+    """The text of a message's content: a string, or a list of typed parts whose text parts are joined."""
+    if isinstance(content, str):
+        return content
+    parts = content if isinstance(content, list) else [content]
+    return " ".join(p.get("text") or "" for p in parts
+                    if isinstance(p, dict) and p.get("type", "text") == "text")
+
+
+def history_pairs(items: Iterable[object]) -> list[tuple[str, str]]:
+    """Earlier turns as (user, assistant) pairs, from pairs or OpenAI-style ``{role, content}`` messages.
+
+    Messages are paired in order: a user message, then the next assistant message; system and tool
+    messages, and a user message without a reply, are left out.
+    """
+    turns, pending = [], None
+    for item in items:
+        if not isinstance(item, Mapping):
+            user, assistant = item
+            turns.append((str(user), str(assistant)))
+        elif item.get("role") == "user":
+            pending = message_text(item.get("content"))
+        elif item.get("role") == "assistant" and pending is not None:
+            turns.append((pending, message_text(item.get("content"))))
+            pending = None
+    return turns

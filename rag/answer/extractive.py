@@ -156,7 +156,7 @@ def dated_quotes(citations: list[Citation]) -> str:
         if c.date and c.date != shown and (day := _day(c.date)):
             parts.append(f"As of {day}:")
             shown = c.date
-        parts.append(f"{c.quote} [{c.n}]")
+        parts.append(f"{' '.join(c.quote.split())} [{c.n}]")  # Markdown quotes keep blanked markup as spaces
     return " ".join(parts)
 
 

@@ -9,7 +9,7 @@ from fastapi_offline import FastAPIOffline  # /docs served without a CDN: the ap
 
 from rag.api import errors
 from rag.api.deps import require_token
-from rag.api.routes import ask, citations, documents, health, openai
+from rag.api.routes import ask, citations, conversations, documents, health, openai
 from rag.api.runtime import Runtime
 from rag.engine import Engine
 from rag.settings import Settings
@@ -35,7 +35,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.runtime = runtime
     errors.install(app)
     app.include_router(health.router)
-    for router in (ask.router, citations.router, documents.router, openai.router):
+    for router in (ask.router, citations.router, conversations.router, documents.router, openai.router):
         app.include_router(router, dependencies=[Depends(require_token)])
     return _mount_ui(app, runtime)
 
@@ -46,6 +46,6 @@ def _mount_ui(app: FastAPI, runtime: Runtime) -> FastAPI:
 
     from rag import window as ui
 
-    return gr.mount_gradio_app(app, ui.build(runtime.engine), path="/", css=ui.CSS, theme=ui.theme(),
-                               max_file_size=runtime.settings.max_upload_bytes, footer_links=[],
-                               run_history=False)
+    return gr.mount_gradio_app(app, ui.build(runtime.engine, runtime.conversations), path="/", css=ui.CSS,
+                               theme=ui.theme(), max_file_size=runtime.settings.max_upload_bytes,
+                               footer_links=[], run_history=False)

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rag.errors import (
     CitationNotFound,
     CollectionNotFound,
+    ConversationNotFound,
     DocumentNotFound,
     IndexDamaged,
     IndexLocked,
@@ -21,7 +22,7 @@ from rag.errors import (
 )
 
 STATUS = [
-    ((CitationNotFound, DocumentNotFound, CollectionNotFound), 404),
+    ((CitationNotFound, DocumentNotFound, CollectionNotFound, ConversationNotFound), 404),
     ((UnsupportedFile,), 415),
     ((NotReady, IndexLocked, IndexMismatch, IndexDamaged), 503),
     ((UploadTooLarge,), 413),

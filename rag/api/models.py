@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.answer.conversation import history_pairs
 from rag.engine import MAX_K
 
 QUESTION = "How many Indian troops died in the Pathankot attack?"
@@ -16,6 +18,15 @@ AS_OF = ("Answer as of this day: passages dated after it are left out, and those
          "before it rank higher (news: \"what happened recently?\").")
 
 
+class HistoryMessage(BaseModel):
+    """An earlier message in OpenAI's form; content as a string or a list of text parts."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[dict[str, Any]] | None = None
+
+
 class AskRequest(BaseModel):
     """A question, with the conversation so far for follow-ups."""
 
@@ -23,14 +34,21 @@ class AskRequest(BaseModel):
         {"question": QUESTION},
         {"question": "And the Indian one?",
          "history": [["Who led the US delegation?", "Ambassador Nathan Sales led it. [1]"]]},
+        {"question": "And the Indian one?",
+         "history": [{"role": "user", "content": "Who led the US delegation?"},
+                     {"role": "assistant", "content": "Ambassador Nathan Sales led it. [1]"}]},
         {"question": QUESTION, "k": 3, "stream": True, "since": "2020-01-01"},
     ]})
 
     question: str = Field(min_length=1, description="The question (at most RAG_MAX_QUESTION_CHARS, "
                           "2000 by default).", examples=[QUESTION])
-    history: list[tuple[str, str]] = Field(default_factory=list, max_length=50,
-                                           description="Earlier turns as [user, assistant] pairs, oldest "
-                                           "first.")
+    history: list[tuple[str, str] | HistoryMessage] = Field(
+        default_factory=list, max_length=100, description="Earlier turns, oldest first: [user, assistant] "
+        "pairs, or OpenAI-style {role, content} messages (system messages are ignored).")
+
+    def history_pairs(self) -> list[tuple[str, str]]:
+        """The history as (user, assistant) pairs, whichever form it came in."""
+        return history_pairs(self.model_dump()["history"])
     k: int | None = Field(None, ge=1, le=MAX_K, description="Passages to retrieve (default 5).")
     collection: str | None = Field(None, description="Another collection of this index.")
     since: dt.date | None = Field(None, description="Only passages dated on or after this day.")
@@ -179,3 +197,33 @@ class Health(BaseModel):
     detail: str | None = None
     collection: str | None = None
     chunks: int | None = None
+
+
+class ConversationSummaryOut(BaseModel):
+    """A saved conversation as listed: its title is its first question unless renamed."""
+
+    id: str
+    title: str
+    collection: str | None
+    created: float
+    updated: float
+
+
+class ConversationList(BaseModel):
+    """Saved conversations, the most recently continued first."""
+
+    conversations: list[ConversationSummaryOut]
+
+
+class ConversationOut(ConversationSummaryOut):
+    """A saved conversation with every answer and its citations, oldest first."""
+
+    answers: list[AskResponse]
+
+
+class ConversationRename(BaseModel):
+    """A new title for a conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200, examples=["Pathankot and the delegations"])

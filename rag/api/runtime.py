@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from rag.conversations import ConversationStore
 from rag.engine import Engine
 from rag.errors import NotReady, RagError
 from rag.settings import Settings
@@ -22,8 +23,11 @@ class Runtime:
         self._owns_engine = engine is None
         self._ready = threading.Event()
         self._collections: dict[str, Engine] = {}
+        self.conversations = ConversationStore.in_folder(settings.data_dir)
         self.error: str | None = None
         self.on_failure: Callable[[], None] | None = None  # called when loading fails
+        self.on_ready: Callable[[], None] | None = None  # called once the engine answers
+        self.on_close: Callable[[], None] | None = None  # called when the server shuts down
 
     @property
     def ready(self) -> bool:
@@ -48,6 +52,8 @@ class Runtime:
                 log.info("the index was empty: indexed %s first (%s)", engine.settings.seeds_dir,
                          seeded.summary())
             self._ready.set()
+            if self.on_ready:
+                self.on_ready()
             log.info("ready")
         except RagError as exc:
             self._fail(str(exc))
@@ -76,5 +82,7 @@ class Runtime:
 
     def close(self) -> None:
         """Release the index folder when this runtime opened it."""
+        if self.on_close:
+            self.on_close()
         if self._owns_engine and self._engine is not None:
             self._engine.close()

@@ -10,21 +10,41 @@ from rag.types import Chunk, Document
 
 
 def chunk_document(doc: Document, size: int = 1000, overlap: int = 150) -> list[Chunk]:
-    """Pack whole sentences into chunks of about ``size`` characters, repeating up to ``overlap``."""
+    """Pack whole sentences into chunks of about ``size`` characters, repeating up to ``overlap``.
+
+    A chunk never crosses a page break, so the page of a chunk is the page of every sentence in it.
+    """
     if size < 100 or not 0 <= overlap < size // 2:
         raise ValueError(f"chunk size must be >= 100 and overlap in [0, size/2), got {size}/{overlap}")
     spans = _split_long(doc.text, sentence_spans(doc.text), size)
     chunks: list[Chunk] = []
+    for page_spans in _by_page(spans, doc.pages):
+        for start, end in _pack(page_spans, size, overlap):
+            chunks.append(_make_chunk(doc, len(chunks), start, end))
+    return chunks
+
+
+def _by_page(spans: list[tuple[int, int]], pages: tuple[int, ...]) -> list[list[tuple[int, int]]]:
+    """Sentence spans grouped by the page they start on (one group when there are no pages)."""
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for span in spans:
+        groups.setdefault(bisect.bisect_right(pages, span[0]), []).append(span)
+    return list(groups.values())
+
+
+def _pack(spans: list[tuple[int, int]], size: int, overlap: int) -> list[tuple[int, int]]:
+    """(start, end) of each chunk: runs of sentences up to ``size``, the next repeating up to ``overlap``."""
+    packed: list[tuple[int, int]] = []
     first = 0
     while first < len(spans):
         last = first
         while last + 1 < len(spans) and spans[last + 1][1] - spans[first][0] <= size:
             last += 1
-        chunks.append(_make_chunk(doc, len(chunks), spans[first][0], spans[last][1]))
+        packed.append((spans[first][0], spans[last][1]))
         if last + 1 >= len(spans):
             break
         first = _overlap_start(spans, first, last, overlap)
-    return chunks
+    return packed
 
 
 def _overlap_start(spans: list[tuple[int, int]], first: int, last: int, overlap: int) -> int:

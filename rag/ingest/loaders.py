@@ -93,8 +93,20 @@ def load_file(path: Path, failures: list[tuple[str, str]] | None = None) -> list
 
         title, date, text = html_to_document_fields(text)
         return [_document(path, text, title or path.stem, date)]
-    title, date = _text_header(text, markdown=suffix != ".txt")
+    if suffix in (".md", ".markdown"):
+        return [_markdown_document(path, text)]
+    title, date = _text_header(text)
     return [_document(path, text, title or _title_from_name(path), date)]
+
+
+def _markdown_document(path: Path, source: str) -> Document:
+    """A Markdown file with its markup blanked; front matter, then the first heading, give its title."""
+    from rag.ingest.markdown import read_markdown
+
+    read = read_markdown(source)
+    header_title, header_date = _text_header(read.text, heading=read.title)
+    return _document(path, read.text, read.title or header_title or _title_from_name(path),
+                     read.date or header_date)
 
 
 def decode_text(data: bytes) -> str:
@@ -122,12 +134,11 @@ def _document(path: Path, text: str, title: str, date: str | None) -> Document:
                     sha256=sha256_text(text), date=date, file=source)
 
 
-def _text_header(text: str, markdown: bool) -> tuple[str | None, str | None]:
-    """Title and date from leading ``date ...``/``title ...`` lines or a markdown heading."""
+def _text_header(text: str, heading: str | None = None) -> tuple[str | None, str | None]:
+    """Title and date from leading ``date ...``/``title ...`` lines (after a ``heading`` line, if any)."""
     title = date = None
     for line in text.lstrip("\ufeff").splitlines()[:6]:
-        if markdown and line.startswith("# ") and title is None:
-            title = line[2:].strip()
+        if heading and line.strip() == heading:
             continue
         match = _HEADER_LINE.match(line)
         if not match:

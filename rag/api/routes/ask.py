@@ -30,8 +30,8 @@ def ask(body: AskRequest, runtime: RuntimeDep):
     engine = runtime.engine(body.collection)
     when = filters(body)
     if not body.stream:
-        return engine.ask(body.question, body.history, body.k, when).to_dict()
-    pieces = engine.ask_stream(body.question, body.history, body.k, when)
+        return engine.ask(body.question, body.history_pairs(), body.k, when).to_dict()
+    pieces = engine.ask_stream(body.question, body.history_pairs(), body.k, when)
     first = next(pieces)  # errors in the request surface here, as a 4xx, before streaming starts
     return sse.stream(_answer_events(chain([first], pieces)))
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.answer.conversation import history_pairs, message_text
 from rag.api import sse
 from rag.api.deps import RuntimeDep
 from rag.errors import InvalidRequest, RagError
@@ -32,9 +33,7 @@ class ChatMessage(BaseModel):
 
     def text(self) -> str:
         """The message's text, joining text parts."""
-        if isinstance(self.content, list):
-            return " ".join(p.get("text", "") for p in self.content if p.get("type") == "text")
-        return self.content or ""
+        return message_text(self.content)
 
 
 class ChatRequest(BaseModel):
@@ -61,7 +60,7 @@ def chat(body: ChatRequest, runtime: RuntimeDep):
     if body.model != MODEL:
         raise HTTPException(404, f"unknown model {body.model!r}; this server serves {MODEL!r}")
     question, history = conversation(body.messages)
-    engine, reply = runtime.engine(), _Reply()
+    engine, reply = runtime.engine(), _Reply(prompt_tokens(body.messages))
     if not body.stream:
         return reply.completion(engine.ask(question, history))
     pieces = engine.ask_stream(question, history)
@@ -73,22 +72,32 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]
     """The last user message, and the earlier user/assistant turns as pairs."""
     if messages[-1].role != "user":
         raise InvalidRequest("the last message must come from the user")
-    history, pending = [], None
-    for m in messages[:-1]:
-        if m.role == "user":
-            pending = m.text()
-        elif m.role == "assistant" and pending is not None:
-            history.append((pending, m.text()))
-            pending = None
-    return messages[-1].text(), history
+    return messages[-1].text(), history_pairs(m.model_dump() for m in messages[:-1])
+
+
+def count_tokens(text: str) -> int:
+    """Tokens as `usage` counts them: whitespace-separated words (no tokenizer runs for quoted answers)."""
+    return len(text.split())
+
+
+def prompt_tokens(messages: list[ChatMessage]) -> int:
+    """The prompt's tokens: every message the client sent."""
+    return sum(count_tokens(m.text()) for m in messages)
 
 
 class _Reply:
-    """Builds completion objects sharing one id and timestamp."""
+    """Builds completion objects sharing one id, timestamp and prompt size."""
 
-    def __init__(self) -> None:
+    def __init__(self, prompt_tokens: int) -> None:
         self.id = f"chatcmpl-{uuid.uuid4().hex}"
         self.created = int(time.time())
+        self.prompt_tokens = prompt_tokens
+
+    def usage(self, answer: Answer) -> dict:
+        """OpenAI's `usage` object for an answer."""
+        completion = count_tokens(answer.answer)
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": completion,
+                "total_tokens": self.prompt_tokens + completion}
 
     def _head(self, kind: str) -> dict:
         """The fields every completion object starts with."""
@@ -99,7 +108,7 @@ class _Reply:
         message = {"role": "assistant", "content": answer.answer}
         return {**self._head("chat.completion"), "answered": answer.answered, "notice": answer.notice,
                 "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                "citations": answer.to_dict()["citations"]}
+                "citations": answer.to_dict()["citations"], "usage": self.usage(answer)}
 
     def chunk(self, delta: dict, finish: str | None = None, **extra: object) -> str:
         """One chat.completion.chunk as an SSE message."""
@@ -107,13 +116,13 @@ class _Reply:
         return sse.event({**self._head("chat.completion.chunk"), "choices": [choice], **extra})
 
     def chunks(self, pieces: Iterator[str | Answer]) -> Iterator[str]:
-        """The role, the answer's pieces, a last chunk carrying the citations, then [DONE]."""
+        """The role, the answer's pieces, a last chunk carrying the citations and usage, then [DONE]."""
         yield self.chunk({"role": "assistant", "content": ""})
         try:
             for piece in pieces:
                 if isinstance(piece, Answer):
                     yield self.chunk({}, "stop", answered=piece.answered, notice=piece.notice,
-                                     citations=piece.to_dict()["citations"])
+                                     citations=piece.to_dict()["citations"], usage=self.usage(piece))
                 else:
                     yield self.chunk({"content": piece})
         except RagError as exc:
