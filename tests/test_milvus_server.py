@@ -5,18 +5,15 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import subprocess
 import threading
-from contextlib import contextmanager
 
 import httpx
 import pytest
 from conftest import SEEDS
-from procs import make_corpus, rag_cmd, rag_env, run, start
+from procs import make_corpus, run, serving, start
 from test_faults import _kill_when_embedded
-from test_serve import PATHANKOT, wait_ready
+from test_serve import PATHANKOT
 
-from rag.answer.local_llm import free_port
 from rag.engine import Engine
 from rag.ingest.chunking import chunk_document
 from rag.ingest.loaders import load_paths
@@ -86,29 +83,14 @@ def test_kill_9_of_an_indexer_then_a_rerun_leaves_each_document_once(tmp_path, m
     _assert_each_document_once(store, load_paths([corpus]).documents, settings)
 
 
-@contextmanager
-def _serving(tmp_path, name: str, env: dict[str, str]):
-    """A ``rag serve`` process on a free port with these RAG_* variables; yields its URL."""
-    port = free_port()
-    log = tmp_path / f"{name}.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(rag_cmd("serve", "--port", port), env=rag_env(**env), cwd=tmp_path,
-                                stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, proc, log)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 def test_two_servers_share_one_milvus_an_upload_to_one_is_found_by_the_other(tmp_path, milvus_url):
     shutil.copytree(SEEDS, tmp_path / "seeds")
     env = {"RAG_STORE": milvus_url, "RAG_COLLECTION": "served", "RAG_SEEDS_DIR": str(tmp_path / "seeds"),
            "RAG_DATA_DIR": str(tmp_path / "data")}
     assert run("index", tmp_path / "seeds", **env).returncode == 0
-    with _serving(tmp_path, "a", env) as a, _serving(tmp_path, "b", env) as b:
+    # each server's own index folder holds nothing but its address: the chunks are in Milvus
+    with (serving(tmp_path / "a", tmp_path / "a.log", **env) as (_, a),
+          serving(tmp_path / "b", tmp_path / "b.log", **env) as (_, b)):
         answers = [httpx.post(f"{url}/api/ask", json={"question": PATHANKOT}, timeout=60).json()
                    for url in (a, b)]
         assert answers[0]["answered"] and answers[0]["citations"]
