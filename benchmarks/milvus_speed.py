@@ -164,6 +164,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", required=True, help="milvus://HOST:PORT")
     parser.add_argument("--news", type=Path, default=NEWS, help="The realtimeqa_news eval set.")
+    parser.add_argument("--limit-queries", type=int, help="Only the first N news questions.")
     parser.add_argument("--serve-collection", help="A collection with real vectors for the serving part.")
     parser.add_argument("--servers", type=int, default=4)
     parser.add_argument("--serve-set", type=Path, default=ROOT.parent / "shared" / "eval" / "clapnq_dev",
@@ -175,7 +176,7 @@ def main() -> None:
     began = time.perf_counter()
     build(engine, args.news)
     print(f"collection {SYNTHETIC} ready in {time.perf_counter() - began:.0f} s")
-    retrieval(engine, questions(args.news))
+    retrieval(engine, questions(args.news)[:args.limit_queries])
     if args.serve_collection:
         asked = [q["question"] for q in map(json.loads, (args.serve_set / "queries.jsonl").open())
                  if q.get("answers")][:args.questions]
