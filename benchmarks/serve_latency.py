@@ -4,11 +4,15 @@
 
 Each start is a fresh `python -m rag serve` process on 127.0.0.1 (a free port). "empty index" starts
 on a new folder (so it also indexes the seeds); "existing index" starts again on that folder.
+Then every question of the seed eval set (tests/evalset/seeds) is asked once through /api/ask and
+searched once through /api/search (the same 5 passages): their difference is the extractive answer's
+own cost (candidate sentences, their embeddings, the scorer).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -22,6 +26,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "How many Indian troops died in the Pathankot attack?"
+SEED_QUESTIONS = ROOT / "tests" / "evalset" / "seeds" / "queries.jsonl"
 
 
 
@@ -74,6 +79,21 @@ def latencies(url: str, requests: int) -> dict[str, list[float]]:
     return out
 
 
+def seed_latencies(url: str, rounds: int = 3) -> dict[str, list[float]]:
+    """Milliseconds per seed question for /api/search and /api/ask, and the answer stage (ask - search)."""
+    questions = [json.loads(line)["question"] for line in SEED_QUESTIONS.read_text().splitlines()]
+    out: dict[str, list[float]] = {"search": [], "ask": [], "answer stage": []}
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for _ in range(rounds):
+            for q in questions:
+                search = timed(lambda q=q: client.post("/api/search", json={"query": q, "k": 5}))
+                ask = timed(lambda q=q: client.post("/api/ask", json={"question": q}).raise_for_status())
+                out["search"].append(search)
+                out["ask"].append(ask)
+                out["answer stage"].append(ask - search)
+    return out
+
+
 def first_event(client: httpx.Client, body: dict) -> None:
     with client.stream("POST", "/api/ask", json={**body, "stream": True}) as response:
         next(response.iter_lines())
@@ -97,6 +117,7 @@ def main() -> None:
             shutil.rmtree(folder)
     try:
         times = latencies(url, args.requests)
+        seeds = seed_latencies(url)
     finally:
         stop(proc)
         shutil.rmtree(folder)
@@ -110,6 +131,9 @@ def main() -> None:
         median = statistics.median(values)
         print(f"warm {name}: median {median:.1f} ms, p95 {p95:.1f} ms, {median / base:.2f}x /api/ask "
               f"({len(values)} requests)")
+    for name, values in seeds.items():
+        print(f"seed questions, {name}: p50 {statistics.median(values):.1f} ms, "
+              f"p95 {statistics.quantiles(values, n=20)[-1]:.1f} ms ({len(values)} requests)")
 
 
 if __name__ == "__main__":

@@ -7,21 +7,28 @@ inside the functions that run the engine here.
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import click
 from click.core import ParameterSource
 
+from rag.cli_options import (
+    Where,
+    date_options,
+    llm_options,
+    make_filters,
+    retriever_option,
+    store_options,
+    where_options,
+    with_options,
+)
 from rag.errors import RagError
 from rag.serialize import passage_dict
 from rag.settings import Settings
 from rag.types import Answer, Filters
-
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 class RagGroup(click.Group):
@@ -36,83 +43,6 @@ class RagGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
-
-
-@dataclass(frozen=True)
-class Where:
-    """Which index a command uses: a folder, a collection, a Chroma server, or a rag server."""
-
-    index_dir: Path | None = None
-    collection: str | None = None
-    store: str | None = None
-    server: str | None = None
-
-
-def _where_options(envvar: bool, server: bool) -> list:
-    """The --index, --collection, --store (and --server) options; environment only on the group."""
-    def env(name: str) -> str | None:
-        return name if envvar else None
-
-    options = [
-        click.option("--index", "index_dir", envvar=env("RAG_INDEX_DIR"),
-                     type=click.Path(file_okay=False, path_type=Path),
-                     help="Index folder (default: ./index in the project; RAG_INDEX_DIR)."),
-        click.option("--collection", envvar=env("RAG_COLLECTION"), help="Collection name (RAG_COLLECTION)."),
-        click.option("--store", "--chroma-url", "store", envvar=env("RAG_STORE"),
-                     help="Where chunks live: a Chroma server (http://host:port or chroma://host:port) "
-                          "instead of the index folder (RAG_STORE)."),
-    ]
-    if server:
-        options.append(click.option("--server", metavar="URL", help="Go through the API of the rag serve "
-                                    "at URL (Authorization from RAG_API_TOKEN)."))
-    return options
-
-
-def store_options(remote: bool = False):
-    """The index options of a command, which may also come before it (``rag --index X ask``)."""
-    def decorate(func):
-        @functools.wraps(func)
-        def command(*args, index_dir=None, collection=None, store=None, server=None, **kwargs):
-            outer = click.get_current_context().find_object(Where) or Where()
-            where = Where(index_dir or outer.index_dir, collection or outer.collection,
-                          store or outer.store, server or outer.server)
-            return func(*args, where=where, **kwargs)
-
-        return with_options(_where_options(envvar=False, server=remote))(command)
-    return decorate
-
-
-def with_options(options: list):
-    """Apply click options in the order listed (as if stacked top to bottom)."""
-    def decorate(func):
-        for option in reversed(options):
-            func = option(func)
-        return func
-    return decorate
-
-
-def date_options(func):
-    """--since and --until date filters, and --as-of."""
-    func = click.option("--as-of", type=_DATE, help="Answer as of YYYY-MM-DD: later passages are left "
-                                                    "out and those from the weeks before rank higher.")(func)
-    func = click.option("--until", type=_DATE, help="Only passages dated on or before YYYY-MM-DD.")(func)
-    func = click.option("--since", type=_DATE, help="Only passages dated on or after YYYY-MM-DD.")(func)
-    return func
-
-
-def retriever_option(func):
-    """--retriever: dense, lexical (BM25) or hybrid (the default)."""
-    return click.option("--retriever", type=click.Choice(["dense", "lexical", "hybrid"]),
-                        envvar="RAG_RETRIEVER", help="How passages are ranked (default hybrid).")(func)
-
-
-def llm_options(func):
-    """--llm, --llm-url and --llm-model: the answer backend."""
-    func = click.option("--llm-model", help="Model name to ask the endpoint for (RAG_LLM_MODEL).")(func)
-    func = click.option("--llm-url", help="OpenAI-compatible base URL for --llm openai (RAG_LLM_URL).")(func)
-    func = click.option("--llm", help="Answer backend: extractive (default), openai, or gguf:PATH "
-                                      "(RAG_LLM; the key comes from RAG_LLM_API_KEY).")(func)
-    return func
 
 
 def local_settings(where: Where, **overrides: object) -> Settings:
@@ -161,14 +91,9 @@ def refuse_local_choices(*names: str) -> None:
                        "its own settings; drop them, or stop the server to run here")
 
 
-def make_filters(since, until, as_of) -> Filters:
-    """Filters from the parsed --since/--until/--as-of values."""
-    return Filters(*(d.date().isoformat() if d else None for d in (since, until, as_of)))
-
-
 @click.group(cls=RagGroup)
 @click.version_option(package_name="rag")
-@with_options(_where_options(envvar=True, server=True))
+@with_options(where_options(envvar=True, server=True))
 @click.pass_context
 def main(ctx: click.Context, index_dir, collection, store, server) -> None:
     """Ask questions of your own documents and get answers with citations you can check.
@@ -388,7 +313,7 @@ def serve(host, port, retriever, llm, llm_url, llm_model, where) -> None:
     from rag.store.address import publish_address, withdraw_address
 
     handler = logging.StreamHandler()
-    handler.setLevel(logging.INFO)  # bm25s sets its own logger to DEBUG when imported
+    handler.setLevel(logging.INFO)  # libraries that set their own loggers to DEBUG stay quiet
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         handlers=[handler])
     settings = local_settings(where, retriever=retriever, llm=llm, llm_url=llm_url, llm_model=llm_model)
@@ -440,7 +365,6 @@ def collections(where) -> None:
 @click.option("--title-in-chunk/--no-title-in-chunk", default=None, help="Embed the title with each chunk.")
 @click.option("--fusion", type=click.Choice(["weighted", "rrf"]), help="How hybrid fuses its lists.")
 @click.option("--fusion-weight", type=click.FloatRange(0, 1), help="Dense weight in weighted fusion.")
-@click.option("--min-relevance", type=float, help="Cosine below which the answerer declines.")
 @click.option("--retrieval-only", is_flag=True, help="Skip answering: retrieval figures only.")
 @click.option("--as-of-question-date", is_flag=True,
               help="Rank as of each question's date (news sets): like rag ask --as-of.")
@@ -448,15 +372,14 @@ def collections(where) -> None:
               help="Write every figure (and per-query detail) to this file.")
 @store_options()
 def eval_(dataset_dir, retrievers, limit_queries, sample_queries, sample_others, k, chunk_size, chunk_overlap,
-         title_in_chunk, fusion, fusion_weight, min_relevance, retrieval_only, as_of_question_date,
+         title_in_chunk, fusion, fusion_weight, retrieval_only, as_of_question_date,
          json_file, where) -> None:
     """Measure retrieval, answers, citations and declining on an eval set (corpus, queries, qrels)."""
     from rag.eval.data import read_eval_set
     from rag.eval.harness import EvalOptions, evaluate, format_table
 
     settings = local_settings(where, chunk_size=chunk_size, chunk_overlap=chunk_overlap,
-                              title_in_chunk=title_in_chunk, fusion=fusion, fusion_weight=fusion_weight,
-                              min_relevance=min_relevance)
+                              title_in_chunk=title_in_chunk, fusion=fusion, fusion_weight=fusion_weight)
     eval_set = read_eval_set(dataset_dir)
     options = EvalOptions(tuple(dict.fromkeys(retrievers)), limit_queries, sample_queries,
                           sample_others, k, answers=not retrieval_only,

@@ -78,8 +78,7 @@ class Engine:
     @property
     def answerer(self) -> ExtractiveAnswerer:
         """The answering stage."""
-        return ExtractiveAnswerer(self.embedder, self.settings.min_relevance,
-                                  min_sentence_relevance=self.settings.min_sentence_relevance)
+        return ExtractiveAnswerer(self.embedder)
 
     @property
     def generator(self):

@@ -27,7 +27,6 @@ class Settings:
     encoder: str = "fast"  # fast (bfloat16) or exact (float32); stored on each collection
     max_file_bytes: int = 20 * 1024 * 1024  # larger files are skipped and reported
     index_batch: int = 1024  # chunks per encoder call and Chroma write while indexing
-    min_relevance: float = 0.25
     retriever: str = "hybrid"
     fusion: str = "weighted"
     fusion_weight: float = 0.7
@@ -41,7 +40,6 @@ class Settings:
     llm_api_key: str | None = None
     llm_timeout: float = 60.0
     llm_max_tokens: int = 256
-    min_sentence_relevance: float = 0.50  # best question-sentence similarity to answer (see LLM_RESULTS.md)
     min_support: float = 0.6  # similarity a cited sentence needs to support a generated one
     api_token: str | None = None
     max_question_chars: int = 2000

@@ -102,6 +102,7 @@ class Citation:
     passage_start: int
     page: int | None = None
     verified: bool = True
+    answer_span: tuple[int, int] | None = None  # document offsets, inside the quote, of the words that answer
 
 
 @dataclass

@@ -10,9 +10,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from rag.answer.local_llm import free_port
@@ -92,29 +93,31 @@ def chroma_server(folder: Path) -> Iterator[str]:
 def serving(index: Path, log: Path, timeout: float = 240,
             **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
     """A real ``rag serve`` on a free port over ``index``, ready to answer; stopped afterwards."""
-    import httpx
-
     url = f"http://127.0.0.1:{free_port()}"
     with open(log, "w") as out:
         proc = subprocess.Popen(rag_cmd("serve", "--port", url.rsplit(":", 1)[1], "--index", index),
                                 env=rag_env(**env), stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + timeout
-        while not _healthy(httpx, url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"rag serve did not get ready:\n{log.read_text()}")
-            time.sleep(0.3)
+        wait_healthy(url, timeout, lambda: None if proc.poll() is None else
+                     f"rag serve exited with {proc.returncode}:\n{log.read_text()}")
         yield proc, url
     finally:
         stop(proc)
 
 
-def _healthy(httpx, url: str) -> bool:
-    """True once the server answers /healthz with 200."""
-    try:
-        return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
+def wait_healthy(url: str, timeout: float = 180, failure: Callable[[], str | None] = lambda: None) -> None:
+    """Poll ``url``/healthz until it answers 200; fail early with ``failure()``'s text when it has one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if why := failure():
+            raise AssertionError(why)
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} was not ready in {timeout}s")
 
 
 def stop(proc: subprocess.Popen) -> None:

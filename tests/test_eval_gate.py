@@ -9,9 +9,11 @@ import sys
 
 import pytest
 
+from rag.eval.metrics import answer_in_text
 from rag.settings import PROJECT_ROOT
 
 SEED_SET = PROJECT_ROOT / "tests" / "evalset" / "seeds"
+SEED_QUERIES = {q["id"]: q for q in map(json.loads, (SEED_SET / "queries.jsonl").read_text().splitlines())}
 SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
 
 
@@ -37,27 +39,46 @@ def seed_runs(tmp_path_factory) -> dict[str, dict]:
 
 def test_hybrid_retrieval_on_the_seed_set_stays_above_the_gate(seed_runs):
     figures = seed_runs["hybrid"]["retrieval"]
-    assert figures["judged_queries"] == 12
+    assert figures["judged_queries"] == 28
     assert figures["ndcg@10"] >= 0.9
     assert figures["recall@5"] >= 0.9
 
 
-def test_hybrid_answers_and_citations_on_the_seed_set_stay_above_the_gate(seed_runs):
+def test_hybrid_answers_on_the_seed_set_stay_above_the_gate(seed_runs):
+    """The floor measured when the learned scorer shipped (21 of 28 right first, all 7 declined)."""
     run = seed_runs["hybrid"]
-    assert run["answers"]["answer_in_answer"] >= 0.8
-    assert run["citations"]["evidence_recall"] >= 0.8
-    assert run["citations"]["from_gold_document"] >= 0.7
-    assert run["declining"]["answered_share"] >= 0.9
-    assert run["declining"]["declined_share"] >= 0.66
+    assert sum(map(_right, run["per_query"])) >= 28
+    assert run["answers"]["answer_in_first"] >= 0.8
+    assert run["declining"]["answered_share"] >= 0.92
+    assert run["declining"]["declined_share"] == 1.0
+    assert run["answers"]["median_sentences"] <= 2
+    assert run["citations"]["from_gold_document"] >= 0.9
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10 target not met yet: 7 of 28 answerable seed questions "
+                   "lead with another sentence or are declined (see benchmarks/RESULTS.md)")
+def test_every_seed_question_is_answered_with_its_fact_first_or_declined(seed_runs):
+    """The target: each answerable question's first quote holds its answer; each other one is declined."""
+    wrong = [(q["id"], q["answer"]["answer"][:80]) for q in seed_runs["hybrid"]["per_query"] if not _right(q)]
+    assert wrong == []
+
+
+def _right(result: dict) -> bool:
+    """A seed query's answer leads with its gold answer, or declines when it has none."""
+    query = SEED_QUERIES[result["id"]]
+    answer = result["answer"]
+    if not query["answerable"]:
+        return not answer["answered"]
+    return answer["answered"] and answer_in_text(query["answers"], answer["citations"][0]["quote"])
 
 
 def test_every_retriever_is_measured_by_the_same_harness(seed_runs):
     assert set(seed_runs) == {"dense", "lexical", "hybrid", "textbook"}
     for run in seed_runs.values():
-        assert run["queries"] == 15
+        assert run["queries"] == 35
         assert run["retrieval"]["recall@10"] == 1.0  # 8 documents: every paragraph is in the top 10
         assert run["latency_ms"]["p95"] >= run["latency_ms"]["p50"] > 0
-        assert len(run["per_query"]) == 15
+        assert len(run["per_query"]) == 35
 
 
 def test_the_second_run_reuses_the_index(tmp_path):

@@ -10,6 +10,7 @@ import time
 
 import pytest
 from procs import make_corpus, run, start
+from test_lexical import assert_bm25_matches_store
 
 from rag.engine import Engine
 from rag.errors import IndexDamaged
@@ -100,6 +101,24 @@ def test_kill_9_at_random_points_then_rerun_leaves_a_consistent_index(tmp_path, 
     assert store.count() == sum(r.chunks for r in records.values())  # no orphans
     assert store.docs.count() == len(records)  # no pending records left
     engine.close()
+
+
+def test_kill_9_at_random_points_leaves_bm25_in_step_after_the_next_open(tmp_path, settings, embedder):
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, 60)
+    rng = random.Random(912)
+    for _ in range(3):  # BM25 is written after the store: a kill may land before, during or after it
+        proc = start("index", corpus, "--index", settings.index_dir, RAG_INDEX_BATCH="8")
+        killer = threading.Thread(target=_kill_when_embedded,
+                                  args=(proc, rng.uniform(0.05, 0.9), rng.uniform(0, 0.2)))
+        killer.start()
+        killer.join(timeout=300)
+        engine = Engine(settings, embedder=embedder)
+        try:
+            engine.store.lexical_search("harbour election", 5)  # the first search brings BM25 in step
+            assert_bm25_matches_store(engine)
+        finally:
+            engine.close()
 
 
 def test_open_reports_a_half_deleted_index_with_the_command_to_rebuild(seeded):

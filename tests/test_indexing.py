@@ -40,6 +40,17 @@ def test_editing_a_file_replaces_its_chunks_without_duplicates(engine, tmp_path)
     assert "ten lanes" in engine.search("how many lanes")[0].chunk.text
 
 
+def test_a_document_that_loses_its_date_loses_it_in_the_store(engine, tmp_path):
+    note = tmp_path / "note.txt"
+    note.write_text("date 2021-03-01\nThe ferry resumed service.\n")
+    engine.index([note])
+    note.write_text("The ferry resumed service.\n")
+    engine.index([note])
+    assert [d.date for d in engine.documents()] == [None]
+    again = engine.index([note])
+    assert (again.updated, again.unchanged) == (0, 1)
+
+
 def test_prune_removes_documents_whose_files_are_gone(engine, tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()

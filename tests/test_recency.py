@@ -7,13 +7,13 @@ from dataclasses import replace
 
 import pytest
 
-from rag.answer.extractive import ExtractiveAnswerer
+from rag.answer.extractive import dated_quotes
 from rag.dates import days_between, find_date
 from rag.engine import Engine
 from rag.eval.harness import answer_text
 from rag.retrieve.recency import Recency
 from rag.store.chroma import OVERFETCH, where
-from rag.types import Chunk, Filters, ScoredChunk
+from rag.types import Citation, Filters
 
 QUESTION = "How much does a gallon of regular gas cost on average in the US?"
 STORIES = [  # without an as-of date the older story ranks first (BM25 likes its wording)
@@ -71,31 +71,23 @@ def test_slash_dates_travel_with_the_passages(news: Engine):
     assert news.ask(QUESTION, filters=Filters(as_of="2022-06-16")).answer.startswith("As of 12 Jun 2022: ")
 
 
-def test_each_quoted_figure_keeps_its_own_date(news: Engine):
+def test_the_answer_as_of_a_day_quotes_that_week_s_story_with_its_date(news: Engine):
     answer = news.ask(QUESTION, filters=Filters(as_of="2022-06-16"))
-    assert [c.doc_id for c in answer.citations[:2]] == ["new", "old"]
+    assert [c.doc_id for c in answer.citations] == ["new"]  # last year's figure is another event
     assert answer.answer.startswith("As of 12 Jun 2022: According to AAA")
-    assert "[1] As of 1 Mar 2021: Regular gas now costs $2.70" in answer.answer
+    assert "$2.70" not in answer.answer
     assert answer_text(answer) == " ".join(c.quote for c in answer.citations)  # what rag eval scores
     assert "As of" not in answer_text(answer)
 
 
-def _passage(cid: str, text: str, date: str | None, score: float) -> ScoredChunk:
-    return ScoredChunk(Chunk(cid, cid, 0, text, 0, len(text), "Gas", "feed", date), score)
+def test_each_day_s_quotes_get_their_own_date():
+    def cite(n: int, date: str | None, quote: str) -> Citation:
+        return Citation(n, f"c{n}", "d", "Gas", "feed", date, quote, 0, len(quote), "c", 1.0, quote, 0)
 
-
-def test_the_latest_figure_leads_when_every_quote_is_dated(embedder):
-    answerer = ExtractiveAnswerer(embedder, 0.25, min_sentence_relevance=0.5)
-    question = "How much does a gallon of regular gas cost in the US?"
-    old = "A gallon of regular gas costs $2.70 in the US, AAA said."  # the closer match
-    new = "A gallon of regular gas now costs $5 in the US, AAA said on Monday."
-    dated = answerer.answer(question, [_passage("old", old, "2021-03-01", 0.8),
-                                       _passage("new", new, "2022-06-12", 0.75)])
-    assert [c.doc_id for c in dated.citations] == ["new", "old"]
-    assert dated.answer.startswith("As of 12 Jun 2022: " + new)
-    undated = answerer.answer(question, [_passage("old", old, None, 0.8),
-                                         _passage("new", new, "2022-06-12", 0.75)])
-    assert [c.doc_id for c in undated.citations] == ["old", "new"]  # relevance order stands
+    text = dated_quotes([cite(1, "2022-06-12", "Gas costs $5."), cite(2, "2022-06-12", "A record."),
+                         cite(3, "2021-03-01", "Gas costs $2.70."), cite(4, None, "Cars need none.")])
+    assert text == ("As of 12 Jun 2022: Gas costs $5. [1] A record. [2] "
+                    "As of 1 Mar 2021: Gas costs $2.70. [3] Cars need none. [4]")
 
 
 def test_as_of_ranks_the_recent_story_first_and_leaves_out_later_ones(news: Engine):

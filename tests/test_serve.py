@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import SEEDS
-from procs import stop
+from procs import stop, wait_healthy
 
 from rag.answer.local_llm import free_port
 from rag.settings import PROJECT_ROOT
@@ -36,17 +36,10 @@ class Server:
 
 
 def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"rag serve exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"rag serve was not ready in {timeout}s:\n{log.read_text()}")
+    def exited() -> str | None:
+        return None if proc.poll() is None else f"rag serve exited with {proc.returncode}:\n{log.read_text()}"
+
+    wait_healthy(url, timeout, exited)
 
 
 @pytest.fixture(scope="module")

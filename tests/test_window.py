@@ -76,8 +76,13 @@ def test_three_sources_and_the_opened_document_keep_their_boxes(open_window, vie
     page.locator("#chat-tab").get_by_text(MUMBAI).click()  # the bundled example fills the box
     page.locator("#question textarea").press("Enter")
     expect(page.locator("#choice label")).to_have_count(3, timeout=LONG)
-    page.locator("#choice label").first.click()
-    expect(page.locator("#citation-context mark.quote")).to_be_visible()
+    page.locator("#choice label").nth(2).click()
+    quote = page.locator("#citation-context mark.quote")
+    expect(quote).to_be_visible()
+    page.wait_for_function("""() => {  // the opened document scrolls inside its box to the quote
+      const q = document.querySelector('#citation-context mark.quote').getBoundingClientRect();
+      const box = document.querySelector('#citation-context .document').getBoundingClientRect();
+      return q.top >= box.top && q.bottom <= box.bottom; }""", timeout=10_000)
     assert_clear(page, 3)
     page.locator("#new-conversation").click()
     expect(page.locator("#sources .source")).to_have_count(0)

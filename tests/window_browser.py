@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import httpx
 import uvicorn
+from procs import wait_healthy
 
 from rag.answer.citations import citation_id
 from rag.answer.local_llm import free_port
@@ -105,24 +104,12 @@ def serve(folder: Path, seeds: Path, embedder: Embedder) -> Iterator[Served]:
     thread.start()
     url = f"http://127.0.0.1:{server.config.port}"
     try:
-        _wait_ready(url)
+        wait_healthy(url, 120)
         yield Served(url, engine, ConversationStore.in_folder(settings.data_dir))
     finally:
         server.should_exit = True
         thread.join(30)
         engine.close()
-
-
-def _wait_ready(url: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"the app at {url} was not ready in {timeout}s")
 
 
 def save_many_sources(served: Served, k: int = 8) -> str:

@@ -1,147 +1,127 @@
-"""The extractive answerer: the retrieved sentences that best answer the question, each cited."""
+"""The extractive answerer: the retrieved sentences most likely to answer the question, each cited."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
+from rag.answer.answer_types import PERSON, question_type, typed_spans
 from rag.answer.citations import citation_id
+from rag.answer.features import Candidate, candidates, content_words, feature_matrix, similarities
+from rag.answer.scorer import SentenceScorer, shipped_scorer
 from rag.embedding import Embedder
-from rag.sentences import sentence_spans
 from rag.types import Answer, Citation, ScoredChunk
 
 NOT_FOUND = "The documents do not contain an answer to this question."
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(
-    "a an the of in on at to for from by with and or but is are was were be been being do does "
-    "did what which who whom whose when where why how many much that this these those it its as "
-    "into about than then there their they them he she his her we you your i me my our us not "
-    "no".split()
-)
-_HEADER = re.compile(r"^(date|title|published)\b", re.IGNORECASE)
+_REPEAT = 0.6  # a further sentence sharing this share of its content words with a chosen one repeats it
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """One sentence of a retrieved passage, in document coordinates."""
+class Scored:
+    """The candidate sentences of a question with their probability of answering it."""
 
-    passage: ScoredChunk
-    start: int
-    end: int
-    text: str
+    candidates: list[Candidate]
+    probability: np.ndarray
+    answerability: float = 0.0  # P(the candidates answer the question at all)
 
-
-def content_words(text: str) -> set[str]:
-    """Lower-cased words of a text, without stop words."""
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+    @property
+    def best(self) -> float:
+        """The highest probability (0 when there is no candidate)."""
+        return float(self.probability.max()) if self.candidates else 0.0
 
 
 class ExtractiveAnswerer:
-    """Answers by quoting: picks the best sentences from the retrieved passages."""
+    """Answers by quoting the sentences the learned scorer rates most likely to answer the question."""
 
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, min_relevance: float, max_sentences: int = 3,
-                 min_sentence_relevance: float = 0.0) -> None:
+    def __init__(self, embedder: Embedder, scorer: SentenceScorer | None = None,
+                 max_sentences: int = 3) -> None:
         self.embedder = embedder
-        self.min_relevance = min_relevance
+        self.scorer = scorer or shipped_scorer()
         self.max_sentences = max_sentences
-        self.min_sentence_relevance = min_sentence_relevance
 
     def answer(self, question: str, passages: list[ScoredChunk], query: str | None = None) -> Answer:
-        """A grounded answer, or a decline when no passage is relevant enough to the (standalone) query.
+        """A grounded answer, or a decline when no sentence is likely enough to answer the (standalone) query.
 
         Sentences are scored against ``query``, the standalone form of a follow-up question, since
         a follow-up alone ("And the Indian one?") says too little.
         """
         query = query or question
-        relevant = self._relevant(query, passages)
-        if relevant is None:
+        scored = self.score(query, passages)
+        if scored.answerability < self.scorer.threshold:
             return Answer(question=question, answer=NOT_FOUND, answered=False)
-        candidates, similarity = relevant
-        scores = self._score(query, candidates, similarity)
-        chosen = _newest_first(_choose(candidates, scores, self.max_sentences))
-        citations = [_citation(n, c, float(scores[i])) for n, (i, c) in enumerate(chosen, start=1)]
-        text = dated_quotes(citations)
-        return Answer(question=question, answer=text, answered=True, citations=citations)
+        chosen = choose(scored, self.scorer.margin, self.max_sentences)
+        kind = question_type(query)
+        citations = [_citation(n, c, float(scored.probability[i]), answer_span(c, kind, query))
+                     for n, (i, c) in enumerate(chosen, start=1)]
+        return Answer(question=question, answer=dated_quotes(citations), answered=True,
+                      citations=citations)
 
     def declines(self, question: str, passages: list[ScoredChunk]) -> bool:
-        """True when nothing retrieved is relevant enough to answer from (checked before any LLM call)."""
-        return self._relevant(question, passages) is None
+        """True when no retrieved sentence is likely enough to answer (checked before any LLM call)."""
+        return self.score(question, passages).answerability < self.scorer.threshold
 
-    def _relevant(self, query: str, passages: list[ScoredChunk]) -> tuple[list[Candidate], np.ndarray] | None:
-        """Candidate sentences and their similarity to the query; None when none is similar enough."""
-        candidates = _candidates([p for p in passages if (p.similarity or 0.0) >= self.min_relevance])
-        if not candidates:
-            return None
-        similarity = self._similarity(query, candidates)
-        return None if similarity.max() < self.min_sentence_relevance else (candidates, similarity)
-
-    def _similarity(self, question: str, candidates: list[Candidate]) -> np.ndarray:
-        """Cosine similarity of each candidate sentence to the question."""
-        vectors = self.embedder.embed([question] + [c.text for c in candidates])
-        return vectors[1:] @ vectors[0]
-
-    def _score(self, question: str, candidates: list[Candidate], similarity: np.ndarray) -> np.ndarray:
-        """Semantic similarity to the question, plus word overlap and the passage's own score."""
-        asked = content_words(question)
-        overlap = np.array([len(asked & content_words(c.text)) / max(1, len(asked))
-                            for c in candidates])
-        passage = np.array([c.passage.similarity for c in candidates])
-        return 0.6 * similarity + 0.25 * overlap + 0.15 * passage
+    def score(self, query: str, passages: list[ScoredChunk]) -> Scored:
+        """Every candidate sentence of the passages with the scorer's probability."""
+        found = candidates(passages)
+        if not found:
+            return Scored([], np.zeros(0))
+        features = feature_matrix(query, found, similarities(self.embedder, query, found))
+        probability = self.scorer.probabilities(features)
+        return Scored(found, probability, self.scorer.answerability(features, probability))
 
 
-def _candidates(passages: list[ScoredChunk]) -> list[Candidate]:
-    """Sentences of the passages, each span once, without header lines and fragments."""
-    seen: set[tuple[str, int, int]] = set()
-    out: list[Candidate] = []
-    for p in passages:
-        chunk = p.chunk
-        for start, end in sentence_spans(chunk.text):
-            text = chunk.text[start:end]
-            key = (chunk.doc_id, chunk.start + start, chunk.start + end)
-            if key in seen or len(text) < 15 or _HEADER.match(text):
-                continue
-            seen.add(key)
-            out.append(Candidate(p, chunk.start + start, chunk.start + end, text))
-    return out
+def choose(scored: Scored, margin: float, limit: int) -> list[tuple[int, Candidate]]:
+    """The best sentence first, then its neighbours in the same passage that score nearly as well.
 
-
-def _choose(candidates: list[Candidate], scores: np.ndarray, limit: int) -> list[tuple[int, Candidate]]:
-    """The best sentence, plus runners-up nearly as good, with no repeated text."""
-    order = np.argsort(-scores)
-    best = float(scores[order[0]])
-    chosen: list[tuple[int, Candidate]] = []
-    texts: set[str] = set()
-    for i in order[:limit * 3]:
-        c = candidates[i]
-        normal = " ".join(c.text.lower().split())
-        if scores[i] < best - 0.1 or normal in texts:
-            continue
-        texts.add(normal)
-        chosen.append((int(i), c))
-        if len(chosen) == limit:
+    Only a neighbour adds a part of the same answer: a close runner-up from elsewhere is as likely
+    to be about another event (the Pathankot attack for a question about Mumbai).
+    """
+    order = np.argsort(-scored.probability, kind="stable")
+    top = scored.candidates[order[0]]
+    chosen = [(int(order[0]), top)]
+    for i in order[1:]:
+        c = scored.candidates[i]
+        if len(chosen) == limit or scored.probability[i] < scored.best - margin:
             break
+        if _beside(c, chosen) and not any(_repeats(c, other) for _, other in chosen):
+            chosen.append((int(i), c))
     return chosen
 
 
-def _newest_first(chosen: list[tuple[int, Candidate]]) -> list[tuple[int, Candidate]]:
-    """When every chosen sentence is dated (news), the latest figure leads; one day keeps its order."""
-    if not all(c.passage.chunk.date for _, c in chosen):
-        return chosen
-    return sorted(chosen, key=lambda pair: pair[1].passage.chunk.date, reverse=True)  # stable
+def _beside(c: Candidate, chosen: list[tuple[int, Candidate]]) -> bool:
+    """True when the sentence sits right before or after a chosen one in the same passage."""
+    return any(c.rank == o.rank and abs(c.position - o.position) == 1 for _, o in chosen)
 
 
-def _citation(n: int, c: Candidate, score: float) -> Citation:
+def _repeats(c: Candidate, other: Candidate) -> bool:
+    """True when two sentences say mostly the same words."""
+    a, b = set(content_words(c.text)), set(content_words(other.text))
+    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= _REPEAT
+
+
+def answer_span(c: Candidate, kind: str, query: str) -> tuple[int, int] | None:
+    """Document offsets of the words in the quote that answer the question (a number, date or name)."""
+    spans = typed_spans(c.text, kind, query)
+    if not spans:
+        return None
+    if kind == PERSON:  # a person's name has two words or more; a single capital is often a role
+        spans = [s for s in spans if " " in c.text[s[0]:s[1]]] or spans
+    start, end = spans[0]
+    return c.start + start, c.start + end
+
+
+def _citation(n: int, c: Candidate, score: float, span: tuple[int, int] | None) -> Citation:
     """The numbered citation for a chosen sentence."""
     chunk = c.passage.chunk
     return Citation(n=n, id=citation_id(chunk.id, c.start, c.end), doc_id=chunk.doc_id,
                     title=chunk.title, source=chunk.source, date=chunk.date, quote=c.text,
                     start=c.start, end=c.end, chunk_id=chunk.id, score=round(score, 4),
-                    passage=chunk.text, passage_start=chunk.start, page=chunk.page)
+                    passage=chunk.text, passage_start=chunk.start, page=chunk.page,
+                    answer_span=span)
 
 
 def dated_quotes(citations: list[Citation]) -> str:

@@ -78,6 +78,9 @@ class CitationOut(BaseModel):
     page: int | None = None
     verified: bool = Field(True, description="False when the cited passage was not found to support "
                            "the sentence (generated answers).")
+    answer_span: tuple[int, int] | None = Field(
+        None, description="Document offsets [start, end], inside the quote, of the words that answer the "
+        "question (a number, date or name); null when none stands out.", examples=[[1849, 1852]])
 
 
 class AskResponse(BaseModel):

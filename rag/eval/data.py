@@ -21,6 +21,7 @@ class EvalQuery:
     evidence: tuple[str, ...] = ()
     answerable: bool = True
     date: str | None = None
+    history: tuple[str, ...] = ()  # earlier questions of the conversation, oldest first (follow-ups)
 
 
 @dataclass
@@ -94,7 +95,8 @@ def _query(rec: dict, qrels: dict[str, dict[str, int]]) -> EvalQuery:
     evidence = tuple(evidence) if isinstance(evidence, list) else ()
     answerable = rec.get("answerable", bool(answers) or qid in qrels)
     date = find_date(str(rec["date"])) if rec.get("date") else None
-    return EvalQuery(qid, rec["question"], answers, evidence, bool(answerable), date)
+    history = tuple(str(h) for h in rec.get("history") or ())
+    return EvalQuery(qid, rec["question"], answers, evidence, bool(answerable), date, history)
 
 
 def sample_corpus(eval_set: EvalSet, others: int, seed: int = 0) -> set[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answer.conversation import standalone_query
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.engine import Engine
 from rag.eval import metrics
@@ -112,7 +113,8 @@ def run_queries(queries: list[EvalQuery], retriever: Retriever, answerer: Extrac
     results = []
     for q in queries:
         began = time.perf_counter()
-        found = retriever.retrieve(q.question, depth,
+        query = standalone_query(q.question, [(h, "") for h in q.history])
+        found = retriever.retrieve(query, depth,
                                    Filters(as_of=q.date if as_of_question_date else None))
         retrieved = time.perf_counter()
         # BEIR's rule: a query's own document never counts (ArguAna queries are corpus arguments)
@@ -121,7 +123,7 @@ def run_queries(queries: list[EvalQuery], retriever: Retriever, answerer: Extrac
                              max((r.similarity or 0.0 for r in found), default=0.0))
         if answerer is not None and (q.answers or not q.answerable):
             result.passages = collapse([r for r in found if r.chunk.doc_id != q.id])[:k]
-            result.answer = answerer.answer(q.question, result.passages)
+            result.answer = answerer.answer(q.question, result.passages, query)
         result.total_ms = 1000 * (time.perf_counter() - began)
         results.append(result)
         if tick:
@@ -167,8 +169,13 @@ def _answers(by_id: dict[str, EvalQuery], results: list[QueryResult]) -> dict:
     in_answer = [metrics.answer_in_text(q.answers, answer_text(r.answer)) for q, r in with_gold]
     in_passages = [metrics.answer_in_text(q.answers, " ".join(p.chunk.text for p in r.passages))
                    for q, r in with_gold]
+    first = [bool(r.answer.citations) and metrics.answer_in_text(q.answers, r.answer.citations[0].quote)
+             for q, r in with_gold if r.answer.answered]
     f1 = [metrics.token_f1(answer_text(r.answer), q.answers) for q, r in with_gold]
+    sentences = [len(r.answer.citations) for r in results if r.answer.answered]
     return {"with_answers": len(with_gold), "answer_in_answer": round(metrics.mean(in_answer), 4),
+            "answer_in_first": round(metrics.mean(first), 4),
+            "median_sentences": metrics.percentile(sentences, 50),
             "answer_in_passages": round(metrics.mean(in_passages), 4),
             "token_f1": round(metrics.mean(f1), 4)}
 
@@ -205,8 +212,7 @@ def result_dict(eval_set: EvalSet, settings: Settings, options: EvalOptions, nam
     """The JSON record of one retriever's run, with per-query detail."""
     config = {k: getattr(settings, k) for k in ("chunk_size", "chunk_overlap", "title_in_chunk",
                                                  "fusion", "fusion_weight", "fusion_depth",
-                                                 "recency_half_life", "recency_weight",
-                                                 "min_relevance")}
+                                                 "recency_half_life", "recency_weight")}
     per_query = [{"id": r.id, "ranking": r.ranking[:10], "top_score": round(r.top_score, 4),
                   "ms": round(r.total_ms, 1),
                   "answer": r.answer.to_dict() if r.answer else None} for r in results]
@@ -224,9 +230,7 @@ def evaluate(eval_set: EvalSet, settings: Settings, options: EvalOptions, embedd
     with ProgressBar("indexing") as bar:
         engine = prepare_engine(eval_set, settings, options, bar.update, embedder)
     memo = MemoEmbedder(engine.embedder)
-    answerer = ExtractiveAnswerer(memo, engine.settings.min_relevance,
-                                  min_sentence_relevance=engine.settings.min_sentence_relevance
-                                  ) if options.answers else None
+    answerer = ExtractiveAnswerer(memo) if options.answers else None
     try:
         runs = []
         documents = len(engine.store.records())
@@ -274,7 +278,8 @@ def _timed_queries(name: str, queries: list[EvalQuery], retriever: Retriever,
 
 _COLUMNS = (("retrieval", "ndcg@10"), ("retrieval", "recall@5"), ("retrieval", "recall@10"),
             ("retrieval", "mrr@10"), ("answers", "answer_in_answer"), ("answers", "answer_in_passages"),
-            ("answers", "token_f1"), ("citations", "from_gold_document"),
+            ("answers", "token_f1"), ("answers", "answer_in_first"), ("answers", "median_sentences"),
+            ("citations", "from_gold_document"),
             ("citations", "evidence_precision"), ("citations", "evidence_recall"),
             ("declining", "answered_share"), ("declining", "declined_share"),
             ("latency_ms", "p50"), ("latency_ms", "p95"))

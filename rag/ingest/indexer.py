@@ -68,8 +68,8 @@ def index_paths(paths: list[Path], store: Store, embedder: Embedder,
     loaded = load_paths([p for p in paths if p.exists()], max_file_bytes)
     report.failed += loaded.failures
     report.repaired = store.repair()
-    records = store.records()
     documents = _unique(loaded.documents, report)
+    records = store.records(None if prune else [d.id for d in documents])  # pruning needs them all
     todo = [d for d in documents if d.id not in records or _changed(records[d.id], d)]
     report.unchanged = len(documents) - len(todo)
     report.updated = sum(1 for d in todo if d.id in records)

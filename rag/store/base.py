@@ -105,8 +105,8 @@ class Store(Protocol):
     def lexical_search(self, query: str, k: int, filters: Filters = Filters()) -> list[ScoredChunk]:
         """The k chunks with the best BM25 score (title + text) that pass the filters, in ``lexical``."""
 
-    def records(self) -> dict[str, DocumentRecord]:
-        """Every fully indexed document, by id."""
+    def records(self, ids: list[str] | None = None) -> dict[str, DocumentRecord]:
+        """Every fully indexed document by id, or only those among ``ids`` (a cost that follows them)."""
 
     def record(self, doc_id: str) -> DocumentRecord:
         """One document's record, or DocumentNotFound."""

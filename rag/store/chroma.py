@@ -6,6 +6,7 @@ The only module that speaks Chroma: an embedded index folder (one writer, locked
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -15,14 +16,13 @@ from urllib.parse import urlparse
 import numpy as np
 
 from rag.dates import date_number
-from rag.errors import DocumentNotFound, IndexMismatch, RagError
+from rag.errors import DocumentNotFound, IndexDamaged, IndexMismatch, RagError
 from rag.store.base import (
+    LEASE_SECONDS,
     PENDING,
     RESERVED_SUFFIX,
     DocumentRecord,
     VectorSpace,
-    check_counts,
-    leftovers,
     validate_collection_name,
 )
 from rag.store.lexical import LexicalIndex
@@ -43,6 +43,8 @@ class ChromaStore:
     (or any pending record, when this process is the only writer), are leftovers of an interrupted
     run and are removed by ``repair``. Chunk ids are deterministic and written with upsert, so two
     writers racing on one document (several indexers on one Chroma server) cannot duplicate it.
+    The lexical index beside the store (``lexical``) is told about each change after the store
+    made it, so it is never ahead of the store; it catches up on open (rag.store.lexical).
     """
 
     def __init__(self, client, name: str, space: VectorSpace, lexical_dir: Path,
@@ -56,10 +58,18 @@ class ChromaStore:
         self.docs = client.get_or_create_collection(name + RESERVED_SUFFIX, embedding_function=None)
         check_space(self.name, self.chunks.metadata or {}, space)
         self.lexical = LexicalIndex(self, lexical_dir / name)
+        self._consistent = False  # this process found no leftovers, and every write since completed
 
-    def records(self) -> dict[str, DocumentRecord]:
-        """Every fully indexed document, by id."""
-        return self._all_records()[0]
+    def records(self, ids: list[str] | None = None) -> dict[str, DocumentRecord]:
+        """Every fully indexed document by id, or only those among ``ids``."""
+        if ids is None:
+            return self._all_records()[0]
+        found: dict[str, DocumentRecord] = {}
+        for i in range(0, len(ids), 500):
+            got = self.docs.get(ids=ids[i:i + 500], include=["metadatas"])
+            found |= {d: _record(d, m) for d, m in zip(got["ids"], got["metadatas"])
+                      if m.get("status") != PENDING}
+        return found
 
     def _all_records(self) -> tuple[dict[str, DocumentRecord], dict[str, float]]:
         """Complete records by id, and pending ones (id -> lease start)."""
@@ -82,6 +92,7 @@ class ChromaStore:
 
     def write(self, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Replace these documents' chunks and records; records complete last, so a crash leaves no lie."""
+        consistent, self._consistent = self._consistent, False  # until this write completes
         ids = [d.id for d in docs]
         for i in range(0, len(ids), 500):
             part = ids[i:i + 500]
@@ -97,32 +108,71 @@ class ChromaStore:
         now = time.time()
         self.docs.upsert(ids=ids, embeddings=[[1.0]] * len(docs),
                          metadatas=[_doc_meta(d, counts[d.id], now) for d in docs])
+        self._consistent = consistent
+        self.lexical.write(docs, chunks)
 
     def remove(self, doc_ids: Iterable[str]) -> None:
         """Delete documents: the record first, then its chunks."""
         doc_ids = list(doc_ids)
+        consistent, self._consistent = self._consistent, False  # until this removal completes
         for i in range(0, len(doc_ids), 500):
             part = doc_ids[i:i + 500]
             self.docs.delete(ids=part)
             self.chunks.delete(where={"doc_id": {"$in": part}})
+            self.lexical.remove(part)
+        self._consistent = consistent
 
     def repair(self) -> int:
-        """Remove leftovers of interrupted writes (see the class docstring); returns documents fixed."""
+        """Remove leftovers of interrupted writes (see the class docstring); returns documents fixed.
+
+        Its cost follows what it finds: nothing when this process already found the store
+        consistent (and no other writer shares it), the records when nothing was interrupted, and
+        every chunk's metadata only when the counts disagree.
+        """
+        if self._consistent and not self.shared:
+            return 0
         records, pending = self._all_records()
+        if not pending and self.chunks.count() == sum(r.chunks for r in records.values()):
+            self._consistent = True
+            return 0
+        stale = time.time() - LEASE_SECONDS
+        busy = {d for d, leased in pending.items() if self.shared and leased > stale}
         counts: Counter[str] = Counter()
         for _, metas in _pages(self.chunks):
             counts.update(meta["doc_id"] for meta in metas)
-        broken = leftovers(records, pending, counts, self.shared)
+        broken = {d for d, n in counts.items() if d not in busy and
+                  (d not in records or records[d].chunks != n)}
+        broken |= {d for d, r in records.items() if counts.get(d, 0) != r.chunks}
+        broken |= set(pending) - busy
         self.remove(sorted(broken))
+        self._consistent = not busy
         return len(broken)
 
     def check(self) -> None:
         """Consistency check on open: the chunks must match what the records say."""
-        check_counts(self.name, lambda: (self.chunks.count(), *self._all_records()), self.shared)
+        for attempt in range(3 if self.shared else 1):
+            if attempt:  # on a server, other writers may be between two steps: look again
+                time.sleep(0.5)
+            actual = self.chunks.count()
+            records, pending = self._all_records()
+            expected = sum(r.chunks for r in records.values())
+            # Under a writer at work (pending records) there may be more chunks, never fewer.
+            if actual == expected or (pending and actual > expected):
+                self._consistent = actual == expected and not pending
+                return
+        self._consistent = False
+        raise IndexDamaged(
+            f"collection {self.name!r} is damaged or half-deleted: it holds {actual} chunks but "
+            f"its records list {expected}; run `rag index --collection {self.name} PATH` to "
+            f"repair it, or `rag index --rebuild --collection {self.name} PATH` to rebuild it")
 
     def count(self) -> int:
         """Number of chunks."""
         return self.chunks.count()
+
+    def counts(self) -> tuple[int, int]:
+        """(document records, pending ones included; chunks): a cheap sign that the store changed."""
+        return self.docs.count(), self.chunks.count()
 
     def sync(self) -> None:
         """Bring BM25 in step with what the store now holds."""
@@ -177,8 +227,13 @@ class ChromaStore:
         chunks = [_chunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
         return sorted(chunks, key=lambda c: c.index)
 
+    def chunks_of(self, doc_ids: list[str]) -> list[Chunk]:
+        """Every chunk of these documents."""
+        got = self.chunks.get(where={"doc_id": {"$in": doc_ids}}, include=["documents", "metadatas"])
+        return [_chunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
     def all_chunks(self) -> Iterable[Chunk]:
-        """Every chunk, page by page (for building the lexical index)."""
+        """Every chunk, page by page."""
         for offset in range(0, self.chunks.count(), _PAGE):
             got = self.chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
             yield from (_chunk(i, t, m) for i, t, m in
@@ -205,11 +260,12 @@ class ChromaCatalog:
         return {name: self.client.get_collection(name).count() for name in names}
 
     def drop(self, name: str) -> None:
-        """Delete a collection and its document records, if they exist."""
+        """Delete a collection, its document records and its BM25 index, if they exist."""
         existing = {c.name for c in self.client.list_collections()}
         for full in (validate_collection_name(name), name + RESERVED_SUFFIX):
             if full in existing:
                 self.client.delete_collection(full)
+        shutil.rmtree(self.side_dir / "lexical" / name, ignore_errors=True)
 
     def close(self) -> None:
         """Release the index folder (a server needs nothing released)."""
@@ -311,11 +367,10 @@ def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
 
 def _doc_meta(d: Document, chunks: int, now: float) -> dict:
     """Chroma metadata of a document record."""
-    meta = {"title": d.title, "source": d.source, "file": d.file, "sha256": d.sha256,
-            "chunks": chunks, "indexed_at": now, "status": "done"}  # upsert merges: overwrite pending
-    if d.date:
-        meta["date"] = d.date
-    return meta
+    # upsert merges into the old record: "status" overwrites pending, and a None date removes the
+    # date of an earlier version (else a document that lost its date kept it, and looked changed)
+    return {"title": d.title, "source": d.source, "file": d.file, "sha256": d.sha256,
+            "chunks": chunks, "indexed_at": now, "status": "done", "date": d.date}
 
 
 def _record(doc_id: str, meta: dict) -> DocumentRecord:

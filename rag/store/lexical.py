@@ -1,142 +1,329 @@
-"""BM25 search over a collection's chunks (bm25s), persisted beside the index and kept in step."""
+"""BM25 over a collection's chunks: a tantivy index beside the store, changed document by document.
+
+The store tells the index about every write and removal after it made them (``write``,
+``remove``), so a change costs time in proportion to the document. Every tantivy commit is atomic
+and each chunk carries its document's version, so after a crash between the store's step and the
+index's, ``sync`` finds the documents whose versions differ from the store's records and redoes
+only those. Files that fail tantivy's own checksums, or an index of another format, are rebuilt.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import threading
-from dataclasses import dataclass
-from functools import cache
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-
-import numpy as np
+from typing import Protocol
 
 from rag.dates import date_number
-from rag.store.base import Store
-from rag.types import Filters, ScoredChunk
+from rag.store.lexical_files import damaged_files
+from rag.types import Chunk, Document, Filters, ScoredChunk
 
-_STATE = "state.json"
+log = logging.getLogger(__name__)
+
+FORMAT = 1  # bump when the schema or the analyzer changes: an index of another format is rebuilt
+_MARKER = "rag-lexical.json"
+_ANALYZER = "rag_en"
+# Lucene's English stop words (what BM25 used before, via bm25s), removed before stemming.
+STOP_WORDS = ("a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into",
+              "is", "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then",
+              "there", "these", "they", "this", "to", "was", "will", "with")
+_KEY_SEP = "\x1f"  # between a document's id and its version in the doc_key field
+_BATCH_DOCS = 200  # documents fetched from the store per call when catching up
+_WRITER_WAIT = 30.0  # seconds to wait for another process's writer to finish
+_POLL = 1.0  # on a shared store, seconds between cheap looks for other writers' changes
+_RECHECK = 30.0  # ... and between full comparisons (an edit elsewhere that kept every count)
 
 
-@dataclass(frozen=True)
-class _Loaded:
-    """A BM25 model with the chunk ids and dates of its rows."""
+class ChunkSource(Protocol):
+    """What the lexical index reads from the store it follows."""
 
-    model: object
-    ids: list[str]
-    dates: np.ndarray
-    signature: str
+    shared: bool  # other processes may write to the store
+
+    def records(self) -> dict:
+        """Every fully indexed document's record (id, sha256, title, date, chunks), by id."""
+
+    def counts(self) -> tuple[int, int]:
+        """(records, chunks): a cheap sign that the store changed."""
+
+    def get_chunks(self, ids: list[str]) -> list[Chunk]:
+        """Chunks by id."""
+
+    def chunks_of(self, doc_ids: list[str]) -> list[Chunk]:
+        """Every chunk of these documents."""
 
 
-def store_signature(store: Store) -> str:
-    """A fingerprint of what BM25 holds: every document's id, text hash, title, date and chunk count."""
-    rows = sorted(f"{r.id}\0{r.sha256}\0{r.title}\0{r.date}\0{r.chunks}" for r in store.records().values())
-    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:32] + f"-{store.count()}"
+def version(sha256: str, title: str, date: str | None, chunks: int) -> str:
+    """What a document's chunks in the index were made from; any change gives another version."""
+    return hashlib.sha1(f"{sha256}\0{title}\0{date or ''}\0{chunks}".encode()).hexdigest()[:16]
 
 
 class LexicalIndex:
-    """BM25 over the chunks of one collection, saved in ``folder`` and rebuilt when the store moves on."""
+    """BM25 (Snowball-stemmed English, title + text) over one collection, kept in ``folder``."""
 
-    def __init__(self, store: Store, folder: Path) -> None:
+    def __init__(self, store: ChunkSource, folder: Path) -> None:
         self.store = store
         self.folder = folder
-        self._loaded: _Loaded | None = None
-        self._lock = threading.Lock()
-
-    def sync(self) -> bool:
-        """Bring the saved index in step with the store; True when it had to be rebuilt."""
-        with self._lock:
-            signature = store_signature(self.store)
-            if self._loaded is None:
-                self._loaded = self._load(signature)
-            if self._loaded is not None and self._loaded.signature == signature:
-                return False
-            self._loaded = self._build(signature)
-            return True
+        self._index = None
+        self._synced = False
+        self._lock = threading.RLock()
+        self._counts: tuple[int, int] | None = None  # the store's counts when last compared
+        self._polled = self._compared = 0.0
 
     def search(self, query: str, k: int, filters: Filters = Filters()) -> list[ScoredChunk]:
-        """The k chunks with the highest BM25 score (zero scores left out), best first."""
-        if self._loaded is None or self._stale():
-            self.sync()
-        loaded = self._loaded
-        tokens = tokenize([query])
-        if not loaded.ids or not tokens[0]:
+        """The k chunks with the highest BM25 score within the filters' dates, best first."""
+        import tantivy
+
+        self._follow()
+        terms = analyzer().analyze(query)
+        if not terms:
             return []
-        mask = _date_mask(loaded.dates, filters.since, filters.latest)
-        hits, scores = loaded.model.retrieve(tokens, k=min(k, len(loaded.ids)), show_progress=False,
-                                             weight_mask=mask, n_threads=1)
-        ranked = [(loaded.ids[int(i)], float(s)) for i, s in zip(hits[0], scores[0]) if s > 0]
-        if not ranked:
-            return []
-        chunks = {c.id: c for c in self.store.get_chunks([cid for cid, _ in ranked])}
-        return [ScoredChunk(chunks[cid], lexical=s) for cid, s in ranked if cid in chunks]
+        schema = self._index.schema
+        words = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", t)) for t in terms])
+        if not filters.empty:  # a filter only: it adds nothing to the score
+            since, latest = filters.since, filters.latest
+            dates = tantivy.Query.range_query(schema, "date", tantivy.FieldType.Integer,
+                                              date_number(since) if since else None,
+                                              date_number(latest) if latest else None)
+            words = tantivy.Query.boolean_query([(tantivy.Occur.Must, words), (
+                tantivy.Occur.Must, tantivy.Query.const_score_query(dates, 0.0))])
+        searcher = self._index.searcher()
+        ranked = sorted(((searcher.doc(address)["chunk_id"][0], score)
+                         for score, address in searcher.search(words, k, count=False).hits),
+                        key=lambda hit: (-hit[1], hit[0]))  # ties by id, whatever the segments
+        chunks = {c.id: c for c in self.store.get_chunks([cid for cid, _ in ranked])} if ranked else {}
+        return [ScoredChunk(chunks[cid], lexical=score) for cid, score in ranked if cid in chunks]
 
-    def _stale(self) -> bool:
-        """Cheap check on every query: the chunk count moved (another writer, or a delete)."""
-        return not self._loaded.signature.endswith(f"-{self.store.count()}")
+    def write(self, docs: list[Document], chunks: list[Chunk]) -> None:
+        """Replace these documents' chunks (the store has just written them)."""
+        by_doc: dict[str, list[Chunk]] = defaultdict(list)
+        for chunk in chunks:
+            by_doc[chunk.doc_id].append(chunk)
+        with self._lock, self._changing(), self._writer() as writer:
+            for doc in docs:
+                writer.delete_documents_by_term("doc_id", doc.id)
+                key = version(doc.sha256, doc.title, doc.date, len(by_doc[doc.id]))
+                for chunk in by_doc[doc.id]:
+                    writer.add_document(_document(chunk, key))
+        self._saw_own_change()
 
-    def _load(self, signature: str) -> _Loaded | None:
-        """The saved index when it matches the store's signature, else None."""
-        import bm25s
+    def remove(self, doc_ids: Iterable[str]) -> None:
+        """Drop these documents' chunks (the store has just removed them)."""
+        with self._lock, self._changing(), self._writer() as writer:
+            for doc_id in doc_ids:
+                writer.delete_documents_by_term("doc_id", doc_id)
+        self._saw_own_change()
 
+    def sync(self) -> int:
+        """Bring the index in step with the store; returns the documents redone or dropped."""
+        with self._lock:
+            if self._synced and not self.store.shared:
+                return 0  # every change since the last comparison came through write / remove
+            return self._reconcile()
+
+    def _reconcile(self) -> int:
+        """Compare versions with the store's records and redo or drop the documents that differ.
+
+        Reads the records (not the chunks) and the versions the index holds; only documents whose
+        versions differ are fetched from the store again.
+        """
+        with self._lock:
+            self._open()
+            self._index.reload()  # another process sharing the folder may have committed
+            self._counts, self._compared = self.store.counts(), time.monotonic()
+            want = {r.id: (version(r.sha256, r.title, r.date, r.chunks), r.chunks)
+                    for r in self.store.records().values()}
+            held = self.held()
+            stale = [d for d in held if d not in want]
+            todo = sorted(d for d, v in want.items() if held.get(d) != v)
+            if stale or todo:
+                log.info("lexical index %s: redoing %d documents, dropping %d", self.folder,
+                         len(todo), len(stale))
+                self._catch_up(stale, todo, want)
+            self._synced = True
+            return len(stale) + len(todo)
+
+    def _follow(self) -> None:
+        """Catch up before searching: once per process, then on a shared store what others changed.
+
+        The store's counts are looked at most once a second; when they moved, or every
+        ``_RECHECK`` seconds in any case, the versions are compared (``sync``).
+        """
+        if not self._synced:
+            self._reconcile()
+            return
+        now = time.monotonic()
+        if not self.store.shared or now - self._polled < _POLL:
+            return
+        self._polled = now
+        if self.store.counts() != self._counts or now - self._compared > _RECHECK:
+            self._reconcile()
+
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """A change the store has made: if it fails here, the next search compares versions."""
         try:
-            state = json.loads((self.folder / _STATE).read_text(encoding="utf-8"))
-            if state["signature"] != signature:
-                return None
-            model = bm25s.BM25.load(str(self.folder), show_progress=False, mmap=False)
-        except (OSError, ValueError, KeyError):
-            return None
-        return _Loaded(model, state["ids"], np.asarray(state["dates"], dtype=np.int64), signature)
+            yield
+        except BaseException:
+            self._synced = False
+            raise
 
-    def _build(self, signature: str) -> _Loaded:
-        """Index every chunk of the store and save it (written aside, then swapped in)."""
-        import bm25s
+    def _saw_own_change(self) -> None:
+        """After our own write, the store's new counts are no news (a shared store's poll skips them)."""
+        if self._synced and self.store.shared:
+            self._counts = self.store.counts()
 
-        chunks = list(self.store.all_chunks())
-        model = bm25s.BM25()
-        if chunks:
-            model.index(tokenize([f"{c.title}\n{c.text}" for c in chunks]), show_progress=False)
-        ids = [c.id for c in chunks]
-        dates = [date_number(c.date) for c in chunks]
-        self._save(model, {"signature": signature, "ids": ids, "dates": dates}, bool(chunks))
-        return _Loaded(model, ids, np.asarray(dates, dtype=np.int64), signature)
+    def held(self) -> dict[str, tuple[str, int]]:
+        """The documents in the index: id -> (version, chunk count)."""
+        import tantivy
 
-    def _save(self, model, state: dict, has_rows: bool) -> None:
-        """Write the model and its state to a fresh folder, then replace the old one."""
-        fresh = self.folder.with_name(self.folder.name + ".new")
-        shutil.rmtree(fresh, ignore_errors=True)
-        fresh.mkdir(parents=True)
-        if has_rows:
-            model.save(str(fresh), show_progress=False)
-        (fresh / _STATE).write_text(json.dumps(state), encoding="utf-8")
+        self._open()
+        searcher = self._index.searcher()
+        if searcher.num_docs == 0:
+            return {}
+        agg = searcher.aggregate(tantivy.Query.all_query(), {
+            "docs": {"terms": {"field": "doc_key", "size": max(searcher.num_docs, 1)}}})
+        held = {}
+        for bucket in agg["docs"]["buckets"]:
+            doc_id, _, key = bucket["key"].rpartition(_KEY_SEP)
+            held[doc_id] = (key, bucket["doc_count"])
+        return held
+
+    def _catch_up(self, stale: list[str], todo: list[str], want: dict[str, tuple[str, int]]) -> None:
+        """Drop ``stale`` documents and re-add ``todo`` ones from the store, committing per batch."""
+        with self._writer() as writer:
+            for doc_id in stale:
+                writer.delete_documents_by_term("doc_id", doc_id)
+        for part in _parts(todo, _BATCH_DOCS):
+            chunks = self.store.chunks_of(part)
+            counts = Counter(c.doc_id for c in chunks)
+            with self._writer() as writer:
+                for doc_id in part:
+                    writer.delete_documents_by_term("doc_id", doc_id)
+                for chunk in chunks:
+                    # a count that differs from the record's (a writer at work) stays visible: redone
+                    key = want[chunk.doc_id][0] if counts[chunk.doc_id] == want[chunk.doc_id][1] else "-"
+                    writer.add_document(_document(chunk, key))
+
+    def _open(self) -> None:
+        """Open the index folder, rebuilding it empty when it is missing, damaged or of another format."""
+        import tantivy
+
+        if self._index is not None:
+            return
+        problem = self._problem()
+        if problem:
+            if problem != "missing":
+                log.warning("lexical index %s is %s; rebuilding it from the store", self.folder, problem)
+            self._create()
+        index = tantivy.Index.open(str(self.folder))
+        index.register_tokenizer(_ANALYZER, analyzer())
+        self._index = index
+
+    def _problem(self) -> str | None:
+        """Why the folder cannot be used as it is: missing, another format, damaged; None if fine."""
+        import tantivy
+
+        if not (self.folder / _MARKER).is_file() or not tantivy.Index.exists(str(self.folder)):
+            return "missing"
+        try:
+            if json.loads((self.folder / _MARKER).read_text()).get("format") != FORMAT:
+                return "of another format"
+        except (OSError, ValueError):
+            return "damaged (unreadable format marker)"
+        bad = damaged_files(self.folder)
+        return f"damaged ({', '.join(bad)})" if bad else None
+
+    def _create(self) -> None:
+        """A fresh, empty index in the folder (the format marker is written last)."""
+        import tantivy
+
         shutil.rmtree(self.folder, ignore_errors=True)
-        fresh.rename(self.folder)
+        self.folder.mkdir(parents=True)
+        tantivy.Index(_schema(), path=str(self.folder), reuse=False)
+        (self.folder / _MARKER).write_text(json.dumps({"format": FORMAT}))
+        self._synced = False
+
+    def _writer(self) -> _Writing:
+        """A context that holds tantivy's writer, commits on success and makes the commit visible."""
+        self._open()
+        return _Writing(self._index)
 
 
-def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stemmed English words without stop words."""
-    import bm25s
+class _Writing:
+    """One batch of changes: the writer lock (waiting for another process's), commit, reload."""
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False,
-                          show_progress=False)
+    def __init__(self, index) -> None:
+        self.index = index
+        self.writer = None
+
+    def __enter__(self):
+        deadline = time.monotonic() + _WRITER_WAIT
+        while True:
+            try:
+                self.writer = self.index.writer(heap_size=15_000_000, num_threads=1)
+                return self.writer
+            except ValueError as exc:  # LockBusy: another process (or object) is writing
+                if "Lock" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.writer.commit()
+        else:
+            self.writer.rollback()
+        self.writer.wait_merging_threads()  # also releases the writer lock
+        self.index.reload()
 
 
-@cache
-def _stemmer():
-    """The Snowball English stemmer's word function, made once."""
-    import Stemmer
+def _document(chunk: Chunk, key: str):
+    """The tantivy document of one chunk."""
+    import tantivy
 
-    return Stemmer.Stemmer("english").stemWords
+    return tantivy.Document(chunk_id=chunk.id, doc_id=chunk.doc_id,
+                            doc_key=f"{chunk.doc_id}{_KEY_SEP}{key}", date=date_number(chunk.date),
+                            body=f"{chunk.title}\n{chunk.text}")
 
 
-def _date_mask(dates: np.ndarray, since: str | None, until: str | None) -> np.ndarray | None:
-    """1 for rows inside the date range, 0 outside (None when there is no range)."""
-    if not since and not until:
-        return None
-    keep = np.ones(len(dates), dtype=bool)
-    if since:
-        keep &= dates >= date_number(since)
-    if until:
-        keep &= dates <= date_number(until)
-    return keep.astype(np.float32)
+def _schema():
+    """Chunk id (returned), document id (for deletes), document version, date, and the words."""
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("chunk_id", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("doc_id", tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("doc_key", tokenizer_name="raw", index_option="basic", fast=True)
+    builder.add_integer_field("date", indexed=True, fast=True)
+    builder.add_text_field("body", tokenizer_name=_ANALYZER, index_option="freq")
+    return builder.build()
+
+
+_ANALYZERS = threading.local()
+
+
+def analyzer():
+    """Words of two or more letters or digits, lower-cased, stop words out, Snowball-stemmed."""
+    import tantivy
+
+    made = getattr(_ANALYZERS, "value", None)
+    if made is None:
+        made = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(r"\w\w+"))
+                .filter(tantivy.Filter.lowercase())
+                .filter(tantivy.Filter.custom_stopword(list(STOP_WORDS)))
+                .filter(tantivy.Filter.stemmer("english")).build())
+        _ANALYZERS.value = made
+    return made
+
+
+def _parts(items: list[str], size: int) -> Iterator[list[str]]:
+    """``items`` in consecutive slices of ``size``."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

@@ -65,15 +65,31 @@ def _card(c: Citation) -> str:
     return (f"<div class='source{'' if c.verified else ' unverified'}' id='source-{c.n}'>"
             f"<b class='title'>[{c.n}] {html.escape(c.title)}</b><br>{flag}"
             f"<span class='meta'>{html.escape(c.date or 'undated')} · {html.escape(c.source)}</span>"
-            f"<p>{highlight(c.passage, c.start - c.passage_start, c.end - c.passage_start)}</p></div>")
+            f"<p>{highlight(c.passage, c.start - c.passage_start, c.end - c.passage_start, _span(c))}"
+            "</p></div>")
 
 
-def highlight(passage: str, start: int, end: int, around: int = CARD_CONTEXT) -> str:
-    """The passage around ``passage[start:end]``, escaped, with that span marked."""
+def _span(c: Citation) -> tuple[int, int] | None:
+    """The answer span in passage coordinates."""
+    return (c.answer_span[0] - c.passage_start, c.answer_span[1] - c.passage_start) if c.answer_span else None
+
+
+def highlight(passage: str, start: int, end: int, span: tuple[int, int] | None = None,
+              around: int = CARD_CONTEXT) -> str:
+    """The passage around ``passage[start:end]``, escaped, with that span marked and ``span`` in bold."""
     left, right = max(0, start - around), min(len(passage), end + around)
     return ("…" * (left > 0) + html.escape(passage[left:start])
-            + f"<mark class='quote'>{html.escape(passage[start:end])}</mark>"
+            + f"<mark class='quote'>{_bold(passage, start, end, span)}</mark>"
             + html.escape(passage[end:right]) + "…" * (right < len(passage)))
+
+
+def _bold(passage: str, start: int, end: int, span: tuple[int, int] | None) -> str:
+    """``passage[start:end]`` escaped, with the part inside ``span`` in <b>."""
+    if not span or not start <= span[0] < span[1] <= end:
+        return html.escape(passage[start:end])
+    answer = html.escape(passage[span[0]:span[1]])
+    return (html.escape(passage[start:span[0]]) + f"<b class='answer'>{answer}</b>"
+            + html.escape(passage[span[1]:end]))
 
 
 def citation_choices(citations: list[Citation]) -> gr.Radio:

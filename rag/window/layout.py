@@ -39,6 +39,12 @@ mark.quote { background: #fde68a; padding: 0 .1rem; }
   border-bottom: 1px solid #e5e7eb; }
 #document-list code { white-space: nowrap; }
 """
+SCROLL_TO_QUOTE = """() => {
+  const quote = document.querySelector('#citation-context mark.quote');
+  const box = quote && quote.closest('.document');
+  if (box) box.scrollTop += quote.getBoundingClientRect().top - box.getBoundingClientRect().top
+                            - box.clientHeight / 3;
+}"""  # the opened document scrolls (inside its box, not the page) to show the quote
 CONFIRM_DELETE = "(id, rest) => [id && confirm('{question}') ? id : null, rest]"
 
 
@@ -127,7 +133,7 @@ def _wire_chat(ui: dict, get_engine: EngineGetter, store: ConversationStore, cur
         [ui["chat"], ui["question"], ui["sources"], ui["choice"], notice, current]).then(
         partial(conversations.listing, store), current, past)
     ui["choice"].change(partial(chat.open_citation, get_engine), [ui["choice"], collection],
-                        [ui["context"], notice])
+                        [ui["context"], notice]).then(None, js=SCROLL_TO_QUOTE)
     ui["new"].click(chat.cleared, None, fresh)
     ui["chat"].clear(chat.cleared, None, fresh)
     collection.input(chat.cleared, None, fresh)  # a question is asked of one collection
