@@ -17,7 +17,7 @@ from rag.dates import date_number
 from rag.errors import DocumentNotFound, IndexMismatch
 from rag.store import milvus_schema as schema
 from rag.store.base import PENDING, DocumentRecord, VectorSpace, check_counts, leftovers
-from rag.store.lexical import tokenize
+from rag.store.lexical import analyzer
 from rag.types import Chunk, Document, Filters, ScoredChunk
 
 _WRITE_BATCH = 1000  # rows per upsert: one gRPC message stays far below its 64 MB limit
@@ -71,9 +71,13 @@ class MilvusStore:
 
     # -- records -------------------------------------------------------------------------------
 
-    def records(self) -> dict[str, DocumentRecord]:
-        """Every fully indexed document, by id."""
-        return self._all_records()[0]
+    def records(self, ids: list[str] | None = None) -> dict[str, DocumentRecord]:
+        """Every fully indexed document by id, or only those among ``ids``."""
+        if ids is None:
+            return self._all_records()[0]
+        rows = [row for part in _parts(ids, _IN_BATCH)
+                for row in self.client.get(self.docs, ids=part, output_fields=_DOC_FIELDS)]
+        return {row["id"]: _record(row) for row in rows if row["status"] != PENDING}
 
     def _all_records(self) -> tuple[dict[str, DocumentRecord], dict[str, float]]:
         """Complete records by id, and pending ones (id -> lease start)."""
@@ -102,7 +106,8 @@ class MilvusStore:
             now = time.time()
             self.client.upsert(self.docs, [_pending_row(i, now) for i in part])
             self.client.delete(self.chunks, filter=f"doc_id in {_strings(part)}")
-        terms = tokenize([f"{c.title}\n{c.text}" for c in chunks]) if chunks else []
+        analyse = analyzer().analyze
+        terms = [analyse(f"{c.title}\n{c.text}") for c in chunks]
         for i in range(0, len(chunks), _WRITE_BATCH):
             rows = [_chunk_row(c, v, t) for c, v, t in zip(chunks[i:i + _WRITE_BATCH],
                                                             vectors[i:i + _WRITE_BATCH],
@@ -267,8 +272,8 @@ def date_filter(filters: Filters) -> str:
 
 
 def query_terms(query: str) -> str:
-    """The query analysed as the chunks were (rag.store.lexical.tokenize), joined by spaces."""
-    return " ".join(tokenize([query])[0])
+    """The query analysed as the chunks were (rag.store.lexical.analyzer), joined by spaces."""
+    return " ".join(analyzer().analyze(query))
 
 
 def _parts(items: list, size: int) -> Iterator[list]:
