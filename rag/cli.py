@@ -112,8 +112,11 @@ def main(ctx: click.Context, index_dir, collection, store, server) -> None:
 @click.option("--rebuild", is_flag=True, help="Drop the collection and index from scratch.")
 @click.option("--repair", is_flag=True, help="Rebuild a damaged collection's vectors from the texts its "
                                              "database keeps (no PATH needed).")
+@click.option("--from-store", "from_store", metavar="SOURCE",
+              help="Instead of PATHs: copy the collection from another store (an index folder, a Chroma "
+                   "URL or milvus://HOST:PORT), vectors included, nothing re-embedded.")
 @store_options(remote=True)
-def index(paths, prune, rebuild, repair, where) -> None:
+def index(paths, prune, rebuild, repair, from_store, where) -> None:
     """Chunk and embed files and folders (txt, md, html, pdf, jsonl) into the index.
 
     Exits with 1 when any file failed (after indexing the others).
@@ -122,8 +125,11 @@ def index(paths, prune, rebuild, repair, where) -> None:
         click.echo(f"repaired: {make_engine(where).repair()} chunks embedded again from the stored texts")
         if not paths:
             return
-    if not paths:
-        raise click.UsageError("give at least one PATH (or --repair)")
+    if bool(paths) == bool(from_store):
+        raise click.UsageError("give PATHs to index (or --repair), or --from-store SOURCE to copy, not both")
+    if from_store:
+        copy_here(where, from_store)
+        return
     missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if len(missing) == len(paths):
         raise RagError(f"no such file or folder: {', '.join(missing)}")
@@ -138,6 +144,17 @@ def index(paths, prune, rebuild, repair, where) -> None:
     click.echo(summary)
     if failed:
         sys.exit(1)
+
+
+def copy_here(where: Where, source: str) -> None:
+    """Copy the collection from another store into this one, vectors as they are."""
+    from rag.ingest.transfer import copy_summary
+    from rag.progress import ProgressBar
+
+    engine = make_engine(where)
+    with ProgressBar("copying") as bar:
+        report = engine.copy_from(source, progress=bar.update)
+    click.echo(copy_summary(report))
 
 
 def index_here(where: Where, paths: list[Path], prune: bool, rebuild: bool) -> tuple[list, str]:

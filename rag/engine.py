@@ -76,6 +76,21 @@ class Engine:
             self.store.sync()  # keep derived indexes (BM25) in step with what the store now holds
             return report
 
+    def copy_from(self, source: str, progress: Progress | None = None) -> IndexReport:
+        """Move the same collection of another store (folder or URL) into this one, without re-embedding."""
+        from rag.ingest.transfer import copy_index
+
+        origin = Engine(replace(self.settings, store=source), self.embedder)
+        try:
+            if self.settings.collection not in origin.catalog.collections():
+                raise CollectionNotFound(f"no collection named {self.settings.collection!r} in {source}")
+            with self.write_lock:
+                report = copy_index(origin.store, self.store, progress)
+                self.store.sync()
+                return report
+        finally:
+            origin.close()
+
     def _rebuild(self) -> None:
         """Drop the collection whatever it holds (even one built with another model), then reopen it."""
         self.catalog.drop(self.settings.collection)

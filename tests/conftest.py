@@ -60,3 +60,12 @@ def seeded(engine: Engine) -> Engine:
     """An engine whose index holds the bundled seeds."""
     engine.ensure_index()
     return engine
+
+
+@pytest.fixture(scope="session")
+def milvus_url(tmp_path_factory) -> str:
+    """A real ``milvus-lite server`` on a free port in a temp dir for the session: milvus://HOST:PORT."""
+    from procs import milvus_lite_server
+
+    with milvus_lite_server(tmp_path_factory.mktemp("milvus")) as url:
+        yield url

@@ -22,6 +22,7 @@ from rag.types import Document, Filters
 LOCATIONS = {  # store kind -> its location (a folder or URL) for a test
     "chroma-folder": lambda tmp_path, request: tmp_path / "index",
     "chroma-server": lambda tmp_path, request: request.getfixturevalue("shared_chroma_url"),
+    "milvus": lambda tmp_path, request: request.getfixturevalue("milvus_url"),
 }
 ZEBRA = "date 2021-03-01\ntitle Savanna notes\nZebras graze on the open savanna near the river."
 BRIDGE = ("date 2020-06-15\nThe council voted to repair the old stone bridge. " * 30).strip()

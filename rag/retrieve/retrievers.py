@@ -8,7 +8,7 @@ from typing import Protocol
 from rag.embedding import Embedder
 from rag.retrieve.recency import Recency
 from rag.settings import RetrieverKind
-from rag.store.base import Store
+from rag.store.base import FusingStore, Store
 from rag.types import Filters, ScoredChunk
 
 NO_RECENCY = Recency(0.0, 0.0)
@@ -69,6 +69,8 @@ class HybridRetriever:
     relevance gates mean the same whichever retriever ranked the chunks, and its BM25 score.
     Given an as-of date, candidates from the weeks before it are searched for as well and gain a
     recency bonus: a share of the best fused score, so it means the same for both fusions.
+    A store that fuses in its own engine (a FusingStore: Milvus) does it all in one call, except
+    with an as-of date, whose recency bonus needs both lists here.
     """
 
     ranks_by = "fused"
@@ -88,9 +90,11 @@ class HybridRetriever:
 
         vector = self.embedder.embed_query(query)
         n = max(k, self.depth)
+        as_of = filters.as_of if self.recency.enabled else None
+        if isinstance(self.store, FusingStore) and not as_of:  # one call: the engine fuses its lists
+            return self.store.hybrid_search(query, vector, k, filters, self.method, self.weight, n)
         dense = self.store.dense_search(vector, n, filters)
         lexical = self.store.lexical_search(query, n, filters)
-        as_of = filters.as_of if self.recency.enabled else None
         if as_of:  # the weeks before the as-of date get candidates of their own
             recent = replace(filters, since=max(filters.since or "", self.recency.window_start(as_of)))
             pool = self.store.dense_search(vector, OVERFETCH * n)

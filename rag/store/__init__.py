@@ -28,6 +28,7 @@ OPENERS = {  # URL scheme -> "module:function(location, side_dir) -> Catalog"
     "http": "rag.store.chroma:open_server",
     "https": "rag.store.chroma:open_server",
     "chroma": "rag.store.chroma:open_server",
+    "milvus": "rag.store.milvus:open_server",
 }
 
 

@@ -9,16 +9,20 @@ sees that language. The contract every implementation passes is ``tests/test_sto
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from rag.errors import InvalidRequest
+from rag.errors import IndexDamaged, InvalidRequest
 from rag.types import Chunk, Document, Filters, ScoredChunk
 
 RESERVED_SUFFIX = "__docs"
+LEASE_SECONDS = 600.0  # a pending record younger than this belongs to a writer still at work
+PENDING = "pending"
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,60}[a-zA-Z0-9]$")
 
 
@@ -43,6 +47,33 @@ class DocumentRecord:
     sha256: str
     chunks: int
     indexed_at: float
+
+
+def leftovers(records: dict[str, DocumentRecord], pending: dict[str, float], chunks: Counter[str],
+              shared: bool) -> set[str]:
+    """Documents an interrupted write left behind: chunks without a complete record, a chunk count
+    the record disagrees with, or a pending record, unless a live writer's lease still covers it."""
+    stale = time.time() - LEASE_SECONDS
+    busy = {d for d, leased in pending.items() if shared and leased > stale}
+    broken = {d for d, n in chunks.items() if d not in busy and (d not in records or records[d].chunks != n)}
+    broken |= {d for d, r in records.items() if chunks.get(d, 0) != r.chunks}
+    return broken | (set(pending) - busy)
+
+
+def check_counts(name: str, look: Callable[[], tuple[int, dict, dict]], shared: bool) -> None:
+    """IndexDamaged unless the chunk count ``look()`` sees matches its records (chunks, records, pending)."""
+    for attempt in range(3 if shared else 1):
+        if attempt:  # on a server, other writers may be between two steps: look again
+            time.sleep(0.5)
+        actual, records, pending = look()
+        expected = sum(r.chunks for r in records.values())
+        # Under a writer at work (pending records) there may be more chunks, never fewer.
+        if actual == expected or (pending and actual > expected):
+            return
+    raise IndexDamaged(
+        f"collection {name!r} is damaged or half-deleted: it holds {actual} chunks but "
+        f"its records list {expected}; run `rag index --collection {name} PATH` to "
+        f"repair it, or `rag index --rebuild --collection {name} PATH` to rebuild it")
 
 
 def validate_collection_name(name: str) -> str:
@@ -103,6 +134,15 @@ class Store(Protocol):
 
     def sync(self) -> None:
         """Bring derived indexes (lexical) in step after a batch of writes and deletes."""
+
+
+@runtime_checkable
+class FusingStore(Store, Protocol):
+    """A store whose engine fuses dense and lexical lists itself (Milvus): hybrid search in one call."""
+
+    def hybrid_search(self, query: str, vector: np.ndarray, k: int, filters: Filters = Filters(),
+                      method: str = "weighted", weight: float = 0.7, depth: int = 50) -> list[ScoredChunk]:
+        """The k best of the top-``depth`` dense and lexical lists fused by ``method`` (weighted or rrf)."""
 
 
 class Catalog(Protocol):

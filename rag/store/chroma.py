@@ -18,15 +18,20 @@ import numpy as np
 from rag.dates import date_number
 from rag.errors import DocumentNotFound, IndexDamaged, IndexMismatch, RagError, StoreUnavailable
 from rag.store import integrity
-from rag.store.base import RESERVED_SUFFIX, DocumentRecord, VectorSpace, validate_collection_name
+from rag.store.base import (
+    LEASE_SECONDS,
+    PENDING,
+    RESERVED_SUFFIX,
+    DocumentRecord,
+    VectorSpace,
+    validate_collection_name,
+)
 from rag.store.lexical import LexicalIndex
 from rag.store.lock import FolderLock
 from rag.types import Chunk, Document, Filters, ScoredChunk
 
 _PAGE = 5000  # rows per Chroma get() call
 _WRITE_BATCH = 4000  # rows per Chroma upsert() call
-LEASE_SECONDS = 600.0  # a pending record younger than this belongs to a writer still at work
-PENDING = "pending"
 CONNECT_TIMEOUT = 2.0  # seconds to reach a Chroma server before a request is answered with 503
 OVERFETCH = 4  # a date-filtered search first looks among this many times the unfiltered hits
 
