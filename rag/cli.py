@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from click.core import ParameterSource
@@ -27,11 +28,13 @@ from rag.cli_options import (
     with_options,
 )
 from rag.errors import RagError
-from rag.pipeline import Event, final_answer
 from rag.serialize import answer_dict, lookup_dict, passage_dict
 from rag.settings import Settings
 from rag.store import catalog_for
 from rag.types import Answer, Filters
+
+if TYPE_CHECKING:  # the path through a server stays free of numpy, the encoder and Chroma
+    from rag.pipeline import Event
 
 
 class RagGroup(click.Group):
@@ -209,6 +212,8 @@ def ask_here(question: str, as_json: bool, k: int | None, filters: Filters, wher
 
 def print_stream(events: Iterator[Event]) -> Answer:
     """Echo the answer's pieces as they come; the checked answer after them when verification changed it."""
+    from rag.pipeline import final_answer
+
     streamed: list[str] = []
 
     def echo(text: str) -> None:

@@ -8,11 +8,10 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from rag.errors import ConversationNotFound, InvalidRequest
-from rag.serialize import answer_dict
 from rag.types import Answer, Citation
 
 FILENAME = "conversations.sqlite3"
@@ -73,7 +72,7 @@ class ConversationStore:
             n = db.execute("SELECT COUNT(*) FROM turns WHERE conversation = ?",
                            (conversation_id,)).fetchone()[0]
             db.execute("INSERT INTO turns VALUES (?, ?, ?, ?)",
-                       (conversation_id, n, answer.question, json.dumps(answer_dict(answer))))
+                       (conversation_id, n, answer.question, json.dumps(asdict(answer))))
             db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
         return conversation_id
 

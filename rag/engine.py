@@ -80,16 +80,17 @@ class Engine:
         """Move the same collection of another store (folder or URL) into this one, without re-embedding."""
         from rag.ingest.transfer import copy_index
 
-        origin = Engine(replace(self.settings, store=source), self.embedder)
+        catalog = open_catalog(source, self.settings.index_dir)
         try:
-            if self.settings.collection not in origin.catalog.collections():
+            if self.settings.collection not in catalog.collections():  # before opening creates it
                 raise CollectionNotFound(f"no collection named {self.settings.collection!r} in {source}")
+            origin = Engine(replace(self.settings, store=source), self.embedder, catalog)
             with self.write_lock:
                 report = copy_index(origin.store, self.store, progress)
                 self.store.sync()
                 return report
         finally:
-            origin.close()
+            catalog.close()
 
     def _rebuild(self) -> None:
         """Drop the collection whatever it holds (even one built with another model), then reopen it."""

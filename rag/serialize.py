@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rag.answer.citations import CitationLookup
-from rag.store.base import DocumentRecord
-from rag.types import Answer, ScoredChunk
+if TYPE_CHECKING:  # the CLI's path through a server imports this module without numpy or Chroma
+    from rag.answer.citations import CitationLookup
+    from rag.store.base import DocumentRecord
+    from rag.types import Answer, ScoredChunk
 
 
 def public_source(source: str) -> str:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from fake_llm import FakeLLM
 
 from rag.answer.extractive import NOT_FOUND
 from rag.answer.policy import DECLINED_NOTICE, NO_SUPPORT_NOTICE, states_no_fact
 from rag.engine import Engine
+from rag.serialize import answer_dict
 from rag.types import Answer
 
 QUESTION = "How many Indian troops died in the Pathankot attack?"
@@ -27,9 +26,7 @@ def fake():
 
 def ask(engine: Engine, url: str, strict: bool = False) -> Answer:
     """The final Answer of the openai backend at url."""
-    engine.settings = replace(engine.settings, llm="openai", llm_url=url, llm_timeout=30.0, strict=strict)
-    *_, answer = engine.ask_stream(QUESTION)
-    return answer
+    return engine.configured(llm="openai", llm_url=url, llm_timeout=30.0, strict=strict).ask(QUESTION)
 
 
 def test_filler_that_states_no_fact_is_dropped(seeded, fake):
@@ -54,7 +51,7 @@ def test_an_unsupported_sentence_stays_but_is_flagged(seeded, fake):
     assert "forty soldiers from Nepal" in answer.answer
     assert [s.supported for s in answer.sentences] == [True, False]
     assert answer.unsupported == ["The attack was carried out by forty soldiers from Nepal."]
-    assert answer.to_dict()["sentences"][1] == {
+    assert answer_dict(answer)["sentences"][1] == {
         "text": "The attack was carried out by forty soldiers from Nepal.", "supported": False,
         "citations": [2]}
 
@@ -85,6 +82,5 @@ def test_a_model_that_declines_an_answerable_question_is_overruled(seeded, fake)
 
 def test_an_unanswerable_question_is_declined_before_the_model(seeded, fake):
     fake.answer = FALSE
-    seeded.settings = replace(seeded.settings, llm="openai", llm_url=fake.url)
-    *_, answer = seeded.ask_stream("What is the recipe for a chocolate cake?")
+    answer = seeded.configured(llm="openai", llm_url=fake.url).ask("What is the recipe for a chocolate cake?")
     assert not answer.answered and answer.answer == NOT_FOUND and fake.requests == []

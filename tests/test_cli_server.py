@@ -99,7 +99,7 @@ def test_server_option_reaches_a_server_for_another_folder(served, tmp_path):
 def test_a_missing_token_is_one_clear_line(served):
     done = rag(served, "ask", PATHANKOT, token=None)
     assert done.returncode == 1
-    assert done.stderr.splitlines()[-1].startswith("Error: missing or wrong bearer token")
+    assert done.stderr.splitlines()[-1].startswith("Error: missing or wrong token")
 
 
 def test_the_server_path_imports_neither_the_encoder_nor_chroma(served):

@@ -99,15 +99,18 @@ def test_each_damage_is_reported_with_its_repair_or_reads_right(damage, pristine
     index = tmp_path / "index"
     shutil.copytree(settings.index_dir, index)
     DAMAGE[damage](index)
-    engine = Engine(replace(settings, index_dir=index), embedder)
+    engine = None
     try:
-        hits = engine.checked_store.dense_search(vectors[777], 3)
+        engine = Engine(replace(settings, index_dir=index), embedder)
+        engine.store.check()
+        hits = engine.store.dense_search(vectors[777], 3)
     except IndexDamaged as exc:
         message = str(exc)
         assert "\n" not in message and ("rag index --repair" in message or "--rebuild" in message), message
         return
     finally:
-        engine.close()
+        if engine is not None:
+            engine.close()
     assert [h.chunk.id for h in hits][:1] == ["doc15-27"], f"{damage}: a wrong answer {hits[:1]}"
 
 

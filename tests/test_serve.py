@@ -92,7 +92,7 @@ def test_the_openai_client_gets_an_answer_with_citations(server):
     from openai import OpenAI
 
     client = OpenAI(base_url=f"{server.url}/v1", api_key="not-needed")
-    assert [m.id for m in client.models.list()] == ["rag"]
+    assert "rag" in [m.id for m in client.models.list()]
     completion = client.chat.completions.create(
         model="rag", messages=[{"role": "user", "content": PATHANKOT}])
     content = completion.choices[0].message.content

