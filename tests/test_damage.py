@@ -93,7 +93,7 @@ DAMAGE = {
 }
 
 
-UNSAFE = {"data_level0.bin half-truncated"}  # read in-process it answered wrong once and crashed once: issue 11
+UNSAFE = {"data_level0.bin half-truncated"}  # answered wrong once, crashed once (issue 11)
 
 
 @pytest.mark.parametrize("damage", [pytest.param(d, marks=pytest.mark.skip(
