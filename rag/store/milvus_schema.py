@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from urllib.parse import urlparse
 
 from rag.errors import RagError
@@ -22,6 +23,9 @@ def is_milvus(url: str | None) -> bool:
     return bool(url) and url.startswith(SCHEME)
 
 
+CONNECT_ATTEMPTS = 3
+
+
 def open_client(url: str):
     """A MilvusClient for ``milvus://HOST:PORT``, checked with one call; RagError when unreachable."""
     try:
@@ -32,11 +36,15 @@ def open_client(url: str):
     logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
     parsed = urlparse(url)
     address = f"http://{parsed.hostname or '127.0.0.1'}:{parsed.port or 19530}"
-    try:
-        client = MilvusClient(uri=address, timeout=10)
-        client.list_collections()
-    except Exception as exc:  # pymilvus raises its own and grpc's errors for a server that is not there
-        raise RagError(f"cannot reach the Milvus server at {url}: {exc}") from exc
+    for attempt in range(1, CONNECT_ATTEMPTS + 1):  # a server that just started can refuse a connection
+        try:
+            client = MilvusClient(uri=address, timeout=10)
+            client.list_collections()
+            break
+        except Exception as exc:  # pymilvus raises its own and grpc's errors for a server that is not there
+            if attempt == CONNECT_ATTEMPTS:
+                raise RagError(f"cannot reach the Milvus server at {url}: {exc}") from exc
+            time.sleep(1.0)
     return client
 
 
