@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
+from chromadb.errors import InternalError
 
 from rag.dates import date_number
 from rag.errors import DocumentNotFound, IndexDamaged, IndexMismatch, RagError, StoreUnavailable
@@ -33,6 +34,7 @@ from rag.types import Chunk, Document, Filters, ScoredChunk
 _PAGE = 5000  # rows per Chroma get() call
 _WRITE_BATCH = 4000  # rows per Chroma upsert() call
 CONNECT_TIMEOUT = 2.0  # seconds to reach a Chroma server before a request is answered with 503
+QUERY_ATTEMPTS = 5  # tries of a query a server answers while a segment is still being written
 OVERFETCH = 4  # a date-filtered search first looks among this many times the unfiltered hits
 
 
@@ -206,10 +208,25 @@ class ChromaStore:
         """The k nearest chunks by cosine similarity, within a Chroma ``where`` clause."""
         if self.chunks.count() == 0:
             return []
-        got = self.chunks.query(query_embeddings=[vector], n_results=k, where=clause,
-                                include=["documents", "metadatas", "distances"])
+        got = self._nearest(vector, k, clause)
         return [ScoredChunk(_chunk(i, t, m), similarity=1.0 - float(d)) for i, t, m, d in
                 zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
+
+    def _nearest(self, vector: np.ndarray, k: int, clause: dict | None) -> dict:
+        """Chroma's query; on a server, asked again while another writer's first vectors reach disk."""
+        def query() -> dict:
+            return self.chunks.query(query_embeddings=[vector], n_results=k, where=clause,
+                                     include=["documents", "metadatas", "distances"])
+        for attempt in range(1, QUERY_ATTEMPTS):
+            try:
+                return query()
+            except InternalError as error:
+                # `chroma run` answers "Nothing found on disk" between a writer's first upsert and
+                # the flush of its vector segment; a moment later the same query succeeds.
+                if not (self.shared and "Nothing found on disk" in str(error)):
+                    raise
+                time.sleep(0.2 * attempt)
+        return query()
 
     def get_chunks(self, ids: list[str]) -> list[Chunk]:
         """Chunks by id (missing ids are left out)."""
