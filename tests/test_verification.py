@@ -44,13 +44,21 @@ def test_a_marker_for_a_passage_that_does_not_exist_is_dropped(passages, verifie
     assert TROOPS in checked.citations[0].quote
 
 
-def test_a_citation_to_a_passage_that_says_something_else_is_flagged(passages, verifier):
+def test_a_true_sentence_citing_the_wrong_passage_is_cited_to_the_one_that_says_it(passages, verifier):
     other = len(passages)
     checked = verifier.verify(f"The Pathankot attack killed seven Indian troops [{other}].", passages)
     [citation] = checked.citations
+    assert citation.verified and TROOPS in citation.quote
+    assert checked.unsupported == []
+
+
+def test_a_false_sentence_citing_a_passage_is_flagged_at_that_passage(passages, verifier):
+    other = len(passages)
+    checked = verifier.verify(f"The Pathankot attack killed nine Indian troops [{other}].", passages)
+    [citation] = checked.citations
     assert not citation.verified
     assert citation.chunk_id == passages[-1].chunk.id  # still points at the passage it named
-    assert checked.unsupported == ["The Pathankot attack killed seven Indian troops."]
+    assert checked.unsupported == ["The Pathankot attack killed nine Indian troops."]
 
 
 def test_a_changed_number_is_not_verified(passages, verifier):
@@ -171,3 +179,11 @@ def test_a_songwriter_stated_as_the_singer_is_not_verified(library, verifier):
     assert wrong.unsupported == ["Carole King sings Will You Love Me Tomorrow."]
     right = verifier.verify("Carole King wrote Will You Love Me Tomorrow with Gerry Goffin [1].", passages)
     assert right.unsupported == []
+
+
+def test_a_name_the_paragraph_or_the_question_states_earlier_counts(seeded, verifier):
+    question = "How many men did Pakistani agencies arrest over the Mumbai attacks?"
+    found = [p for p in seeded.search(question, k=5) if "arrested seven men" in p.chunk.text]
+    assert verifier.verify("Seven men were arrested over the Mumbai attacks [1].", found, question).unsupported == []
+    assert verifier.verify("Seven men were arrested over the Pathankot attack [1].", found,
+                           question).unsupported == ["Seven men were arrested over the Pathankot attack."]

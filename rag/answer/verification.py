@@ -168,13 +168,19 @@ def name_appears(name: str, source: str, source_forms: set[str]) -> bool:
     return name[:5] in source.lower() or bool(word_forms(name) & source_forms)
 
 
-def facts_match(claim: str, support: str, context: str = "") -> bool:
-    """True when the claim's numbers and names all appear in the supporting text (or its context)."""
+def facts_match(claim: str, support: str, context: str = "", background: str = "") -> bool:
+    """True when the claim's numbers appear in the supporting text (or its context) and its names
+    there or in the background: what the paragraph said before, and the question.
+
+    A paragraph names its subject once ("The Mumbai attacks ...") and its later sentences say "the
+    attacks"; a claim may repeat what the question names ("a sapper in the Canadian Army").
+    """
     source = f"{support} {context}"
     if not numbers_in(claim) <= numbers_in(source):
         return False
-    forms = {f for w in _WORD.findall(source) for f in word_forms(w)}
-    return all(name_appears(name, source, forms) for name in names_in(claim, bare_answer(claim)))
+    named = f"{source} {background}"
+    forms = {f for w in _WORD.findall(named) for f in word_forms(w)}
+    return all(name_appears(name, named, forms) for name in names_in(claim, bare_answer(claim)))
 
 
 def contradicts(claim: str, passage: str) -> bool:
@@ -281,25 +287,25 @@ class Verifier:
         meant = [f"{question} {c.text}" if bare_answer(c.text) else c.text for c in claims]
         vectors = self.embedder.embed(meant + [s.text for s in spans])
         similarity = vectors[:len(claims)] @ vectors[len(claims):].T
-        return [self._check(c, as_statement(c.text, question), similarity[i], spans, len(sentences), passages)
+        return [self._check(c, question, similarity[i], spans, len(sentences), passages)
                 for i, c in enumerate(claims)]
 
-    def _check(self, claim: Claim, statement: str, similarity: np.ndarray, spans: list[Span], singles: int,
+    def _check(self, claim: Claim, question: str, similarity: np.ndarray, spans: list[Span], singles: int,
                passages: list[ScoredChunk]) -> Checked:
-        """The support each cited passage gives; an uncited sentence gets the passage that supports it."""
+        """The support each cited passage gives; a sentence whose cited passages do not support it, or
+        that cites none, gets the passage that does, if one does (its markers are replaced)."""
         def support(allowed: set[int] | None) -> Support:
-            return self._support(claim.text, statement, similarity, spans, singles, passages, allowed)
-        if claim.cited:
-            return Checked(claim, [support({n}) for n in claim.cited])
+            return self._support(claim.text, question, similarity, spans, singles, passages, allowed)
+        cited = [support({n}) for n in claim.cited]
+        if any(s.holds for s in cited):
+            return Checked(claim, cited)
         found = support(None)
-        return Checked(claim, [found] if found.holds else [])
+        return Checked(claim, [found] if found.holds else cited)
 
-    def _support(self, claim: str, statement: str, similarity: np.ndarray, spans: list[Span], singles: int,
+    def _support(self, claim: str, question: str, similarity: np.ndarray, spans: list[Span], singles: int,
                  passages: list[ScoredChunk], allowed: set[int] | None) -> Support:
-        """The best supporting sentence (else pair of neighbouring sentences) among the allowed passages.
-
-        ``statement`` is the claim with what a bare number answers ("166 American citizens died").
-        """
+        """The best supporting sentence (else pair of neighbouring sentences) among the allowed passages."""
+        statement = as_statement(claim, question)
         order = [i for i in np.argsort(-similarity) if allowed is None or spans[i].passage in allowed]
         groups = ([i for i in order if i < singles], [i for i in order if i >= singles])
         for group in groups:
@@ -308,7 +314,10 @@ class Verifier:
                 if score < self.min_support:
                     break
                 chunk = passages[span.passage - 1].chunk
-                if (facts_match(claim, span.text, f"{span.previous} {chunk.title} {chunk.date or ''}")
+                before = chunk.text[:span.start - chunk.start]
+                before = before[before.rfind("\n") + 1:]  # the paragraph so far
+                if (facts_match(claim, span.text, f"{span.previous} {chunk.title} {chunk.date or ''}",
+                                f"{before} {question}")
                         and not contradicts(claim, chunk.text) and not misbinds_number(statement, span.text)
                         and not swaps_role(claim, f"{span.previous} {span.text}")):
                     return Support(span, score, True)
@@ -353,7 +362,8 @@ class _Builder:
 
 
 def _passage_spans(passages: list[ScoredChunk]) -> tuple[list[Span], list[Span]]:
-    """Every sentence of every passage, and every two neighbouring sentences (a fact may span both)."""
+    """Every sentence of every passage, and every two neighbouring sentences of a paragraph (a fact
+    may span both)."""
     singles, pairs = [], []
     for n, p in enumerate(passages, start=1):
         chunk = p.chunk
@@ -362,7 +372,7 @@ def _passage_spans(passages: list[ScoredChunk]) -> tuple[list[Span], list[Span]]
         for i, (start, end) in enumerate(sentences):
             text = chunk.text[start:end]
             singles.append(Span(n, chunk.start + start, chunk.start + end, text, previous))
-            if i + 1 < len(sentences):
+            if i + 1 < len(sentences) and "\n" not in chunk.text[end:sentences[i + 1][0]]:  # one paragraph
                 stop = sentences[i + 1][1]
                 pairs.append(Span(n, chunk.start + start, chunk.start + stop, chunk.text[start:stop],
                                   previous))
