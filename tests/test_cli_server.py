@@ -7,12 +7,11 @@ import re
 import shutil
 
 import pytest
-from conftest import SEEDS
+from conftest import PATHANKOT, SEEDS
 from procs import run, serving, stop
 
 from rag.store.address import ADDRESS_NAME
 
-PATHANKOT = "How many Indian troops died in the Pathankot attack?"
 TOKEN = "s3cret-token"
 HEAVY = ("torch", "chromadb", "gradio", "sentence_transformers", "numpy")
 

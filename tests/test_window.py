@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import SEEDS
+from conftest import PATHANKOT, SEEDS
 from window_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -14,7 +14,6 @@ from window_browser import (
     LAPTOP,
     MUMBAI,
     NOTES,
-    PATHANKOT,
     PHONE,
     UNSUPPORTED,
     ask,

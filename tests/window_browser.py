@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import uvicorn
+from conftest import PATHANKOT
 from procs import wait_healthy
 
 from rag.answer.citations import citation_id
@@ -29,7 +30,6 @@ PHONE = {"width": 390, "height": 844}
 MUMBAI = "How many people were killed in the Mumbai attacks?"
 NOTES = "notes"
 FERRY_QUESTION = "When do the harbour ferries change their timetable?"
-PATHANKOT = "How many Indian troops died in the Pathankot attack?"
 UNSUPPORTED = "The attackers were all caught the same day."
 _FERRY_PLACES = ("North Quay", "Old Town Pier", "Lighthouse Point", "Market Steps", "Island Wharf",
                  "Cannery Landing", "Signal Hill Jetty", "University Dock", "Riverside Stage")
