@@ -143,6 +143,12 @@ class DocumentList(BaseModel):
     documents: list[DocumentOut]
 
 
+class CollectionList(BaseModel):
+    """The index's collections, each with its chunk count: the names ``?collection=`` takes."""
+
+    collections: dict[str, int] = Field(examples=[{"documents": 3, "notes": 9}])
+
+
 class LineReportOut(BaseModel):
     """What happened to one line of an uploaded .jsonl file."""
 
