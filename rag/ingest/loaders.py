@@ -44,8 +44,10 @@ def _path_id(key: str) -> str:
 
 def absolute_path_id(doc: Document, root: Path | None) -> str | None:
     """The id an index built before ids were relative gave this document; None when it is the same."""
+    if not doc.file:
+        return None
     old, new = _path_id(doc.file), file_document_id(Path(doc.file), root)
-    return old + doc.id[len(new):] if doc.file and old != new and doc.id.startswith(new) else None
+    return old + doc.id[len(new):] if old != new and doc.id.startswith(new) else None
 
 
 def iter_files(paths: list[Path]) -> Iterator[Path]:
