@@ -150,3 +150,14 @@ def test_a_bare_answer_is_checked_together_with_its_question(seeded, verifier):
     assert verifier.verify("166 [1]", found, question).unsupported == []
     assert verifier.verify("Nepal [1]", found, question).unsupported == ["Nepal"]
     assert verifier.verify("It rained [1]", found, question).unsupported == ["It rained"]
+
+
+def test_a_number_that_counts_something_else_in_the_passage_is_not_verified(seeded, verifier):
+    question = "How many American citizens died in the Mumbai attacks?"
+    found = seeded.search(question, k=3)
+    assert verifier.verify("166 [1]", found, question).unsupported == ["166"]
+    assert verifier.verify("Six [1]", found, question).unsupported == []
+    wrong = "166 American citizens died in the Mumbai attacks [1]."
+    assert verifier.verify(wrong, found, question).unsupported == [wrong.replace(" [1]", "")]
+    right = "The attacks killed 166 people, six of them American citizens [1]."
+    assert verifier.verify(right, found, question).unsupported == []
