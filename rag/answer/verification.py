@@ -44,6 +44,15 @@ _LOWER = re.compile(r"[a-z][a-z'’-]*")
 _FRAGMENT_WORDS = 4  # a claim of fewer words is a bare answer, not a sentence
 _TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?|[A-Za-z][A-Za-z'’-]*")
 _COUNTED_WORDS = 4  # words after a number that say what it counts ("six of them American citizens")
+# Roles a small model mixes up: a songwriter stated as the singer, a producer as the director.
+_ROLES = {
+    "performs": frozenset("sing sings sang sung singing singer singers vocal vocals vocalist vocalists "
+                          "perform performs performed performing performer recorded recording".split()),
+    "writes": frozenset("write writes wrote written writing writer writers songwriter songwriters "
+                        "lyricist lyrics compose composes composed composer".split()),
+    "directs": frozenset("direct directs directed directing director directors".split()),
+    "produces": frozenset("produce produces produced producing producer producers".split()),
+}
 _HOW_MANY = re.compile(r"\bhow (?:many|much)\s+(.*)", re.I)
 
 
@@ -231,6 +240,16 @@ def misbinds_number(claim: str, support: str) -> bool:
     return False
 
 
+def swaps_role(claim: str, support: str) -> bool:
+    """True when the claim states a role the support does not, and the support states another one
+    ("Carole King sings it" against "a song written by Gerry Goffin and Carole King")."""
+    said = {w.lower() for w in _WORD.findall(claim)}
+    stated = {w.lower() for w in _WORD.findall(support)}
+    claimed = [words for words in _ROLES.values() if said & words]
+    return any(not stated & words for words in claimed) and any(
+        stated & words for words in _ROLES.values() if words not in claimed)
+
+
 def as_statement(claim: str, question: str) -> str:
     """A bare number answer with what the question counts ("166" + "how many American citizens
     died" -> "166 American citizens died"); any other claim as it is."""
@@ -290,7 +309,8 @@ class Verifier:
                     break
                 chunk = passages[span.passage - 1].chunk
                 if (facts_match(claim, span.text, f"{span.previous} {chunk.title} {chunk.date or ''}")
-                        and not contradicts(claim, chunk.text) and not misbinds_number(statement, span.text)):
+                        and not contradicts(claim, chunk.text) and not misbinds_number(statement, span.text)
+                        and not swaps_role(claim, f"{span.previous} {span.text}")):
                     return Support(span, score, True)
         best = groups[0][0]  # a cited passage always has a sentence: the closest one is shown
         return Support(spans[best], float(similarity[best]), False)
