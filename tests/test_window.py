@@ -138,6 +138,7 @@ def test_a_conversation_is_saved_survives_a_reload_and_reopens(served, open_wind
     page = open_window()
     ask(page, "Who led the US delegation?")
     expect(page.locator("#chat")).to_contain_text("Nathan Sales", timeout=LONG)
+    expect(page.locator("#sources")).to_contain_text("Nathan Sales", timeout=LONG)  # the turn ended
     ask(page, "And the Indian one?")
     expect(page.locator("#chat")).to_contain_text("Mahaveer Singhvi", timeout=LONG)
     expect(page.locator("#sources")).to_contain_text("Singhvi")
