@@ -11,9 +11,20 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from conftest import PATHANKOT
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
-from window_browser import CHROMIUM, CHROMIUM_ARGS, LAPTOP, MUMBAI, PHONE, ask, save_many_sources, serve
+from window_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LAPTOP,
+    MUMBAI,
+    PHONE,
+    ask,
+    save_checked_answer,
+    save_many_sources,
+    serve,
+)
 
 from rag.embedding import shared_embedder
 from rag.settings import PROJECT_ROOT
@@ -64,6 +75,14 @@ def shoot(browser, served, folder: Path) -> None:
     expect(page.locator("#choice label")).to_have_count(8, timeout=WAIT)
     expect(page.locator("#sources .source").first).to_be_visible()  # back on the chat tab
     save(page.screenshot(), "window-many-sources.png")
+
+    save_checked_answer(served)
+    page = open_page(browser, served.url, LAPTOP)
+    page.get_by_role("tab", name="Conversations").click()
+    page.locator("#conversation-list label").filter(has_text=PATHANKOT).first.click()
+    page.locator("#open-conversation").click()
+    expect(page.locator("#chat .unsupported del")).to_be_visible(timeout=WAIT)
+    save(page.screenshot(), "window-unsupported.png")
 
     upload = folder / "lighthouse.txt"
     upload.write_text("The lighthouse keeper counted forty-two ships in March.", encoding="utf-8")

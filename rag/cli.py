@@ -351,12 +351,17 @@ def local_url(host: str, port: int) -> str:
 
 
 @main.command()
-@store_options()
+@store_options(remote=True)
 def collections(where) -> None:
     """List the collections in the index, with their chunk counts."""
-    catalog = catalog_for(local_settings(where))  # opens no collection, so none is created
-    click.get_current_context().call_on_close(catalog.close)
-    for name, chunks in catalog.collections().items():
+    client = through_server(where)
+    if client is not None:
+        counts = client.collections()
+    else:
+        catalog = catalog_for(local_settings(where))  # opens no collection, so none is created
+        click.get_current_context().call_on_close(catalog.close)
+        counts = catalog.collections()
+    for name, chunks in counts.items():
         click.echo(f"{name}  {chunks} chunks")
 
 

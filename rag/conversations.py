@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from rag.errors import ConversationNotFound, InvalidRequest
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, Sentence
 
 FILENAME = "conversations.sqlite3"
 MAX_TITLE = 200
@@ -130,5 +130,11 @@ def answer_from_dict(data: dict) -> Answer:
     known = {f.name for f in fields(Citation)}
     citations = [Citation(**{k: tuple(v) if isinstance(v, list) else v  # JSON keeps spans as lists
                              for k, v in c.items() if k in known}) for c in data.get("citations", [])]
-    answer_fields = {f.name for f in fields(Answer)} - {"citations"}
-    return Answer(citations=citations, **{k: v for k, v in data.items() if k in answer_fields})
+    sentences = [Sentence(**{k: v for k, v in s.items() if k in _SENTENCE_FIELDS})
+                 for s in data.get("sentences", [])]
+    answer_fields = {f.name for f in fields(Answer)} - {"citations", "sentences"}
+    return Answer(citations=citations, sentences=sentences,
+                  **{k: v for k, v in data.items() if k in answer_fields})
+
+
+_SENTENCE_FIELDS = {f.name for f in fields(Sentence)}

@@ -72,7 +72,8 @@ class Engine:
             if rebuild:
                 self._rebuild()
             report = index_paths(list(paths), self.store, self.embedder, options, prune, progress,
-                                 self.settings.max_file_bytes, self.settings.index_batch)
+                                 self.settings.max_file_bytes, self.settings.index_batch,
+                                 self.settings.documents_root)
             self.store.sync()  # keep derived indexes (BM25) in step with what the store now holds
             return report
 

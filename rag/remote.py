@@ -45,6 +45,10 @@ class RemoteRag:
         """GET /api/documents: the indexed documents, newest first."""
         return self._call("GET", "/api/documents" + _query(collection=collection))["documents"]
 
+    def collections(self) -> dict[str, int]:
+        """GET /api/collections: every collection with its chunk count."""
+        return self._call("GET", "/api/collections")["collections"]
+
     def index(self, paths: list[Path], collection: str | None) -> tuple[list[tuple[str, str]], str]:
         """Upload every file under the paths, one at a time: the failed files and a summary line."""
         from rag.ingest.loaders import iter_files

@@ -95,6 +95,11 @@ class Settings:
         object.__setattr__(self, "rerank", tuple(self.rerank))
 
     @property
+    def documents_root(self) -> Path:
+        """The folder holding the index: files under it get ids from their path relative to it."""
+        return self.index_dir.expanduser().resolve().parent
+
+    @property
     def llm_kind(self) -> LLMKind:
         """The answer backend's kind."""
         return llm_kind(self.llm)

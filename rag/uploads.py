@@ -165,10 +165,11 @@ def ingest(engine: Engine, uploads: list[tuple[str, BinaryIO]]) -> list[FileRepo
 
 def _land(engine: Engine, filename: str, partial: Path, target: Path) -> FileReport:
     """Check the saved copy, then put it in place and index it; a failure leaves the old version alone."""
-    loaded = load_paths([partial], engine.settings.max_file_bytes)
+    root = engine.settings.documents_root
+    loaded = load_paths([partial], engine.settings.max_file_bytes, root)
     lines = None
     if target.suffix == ".jsonl":
-        lines = _refuse_takeovers(engine, partial, target, _line_reports(partial, target, loaded))
+        lines = _refuse_takeovers(engine, partial, target, _line_reports(partial, target, loaded, root))
     good = [line for line in lines if line.status == "indexed"] if lines is not None else loaded.documents
     if not good:
         return _failed(filename, loaded.failures, lines)
@@ -194,7 +195,7 @@ def _failed(filename: str, failures: list[tuple[str, str]], lines: list[LineRepo
     return FileReport(filename, None, "failed", reason=str(error).split(": ", 1)[1], lines=lines, error=error)
 
 
-def _line_reports(partial: Path, target: Path, loaded: LoadReport) -> list[LineReport]:
+def _line_reports(partial: Path, target: Path, loaded: LoadReport, root: Path) -> list[LineReport]:
     """One report per non-blank line: its document's id (as the stored file gives it), or why it failed."""
     with partial.open("rb") as handle:
         numbers = [n for n, raw in enumerate(handle, start=1) if raw.strip()]
@@ -202,15 +203,15 @@ def _line_reports(partial: Path, target: Path, loaded: LoadReport) -> list[LineR
     for name, reason in loaded.failures:
         where = name.rsplit(":", 1)[-1]
         failed[int(where) if where.isdigit() else 0] = reason
-    ids = iter(_as_stored(d.id, partial, target) for d in loaded.documents)
+    ids = iter(_as_stored(d.id, partial, target, root) for d in loaded.documents)
     return [LineReport(n, "failed", reason=failed[n]) if n in failed else LineReport(n, "indexed", next(ids))
             for n in numbers]
 
 
-def _as_stored(doc_id: str, partial: Path, target: Path) -> str:
+def _as_stored(doc_id: str, partial: Path, target: Path, root: Path) -> str:
     """A line without an id is named after its file: the stored file, not the copy being checked."""
-    here = file_document_id(partial)
-    return file_document_id(target) + doc_id[len(here):] if doc_id.startswith(here) else doc_id
+    here = file_document_id(partial, root)
+    return file_document_id(target, root) + doc_id[len(here):] if doc_id.startswith(here) else doc_id
 
 
 def _refuse_takeovers(engine: Engine, partial: Path, target: Path,

@@ -19,6 +19,7 @@ from rag.settings import PROJECT_ROOT, Settings
 
 SEEDS = PROJECT_ROOT / "seeds"
 SEED_FILE = SEEDS / "india-us-counterterrorism-2020.txt"
+PATHANKOT = "How many Indian troops died in the Pathankot attack?"
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -12,12 +11,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from conftest import SEEDS
+from procs import rag_env, wait_healthy
 from procs import stop as terminate
 
 from rag.answer.local_llm import free_port
-from rag.settings import PROJECT_ROOT
 
 
 @dataclass
@@ -31,27 +29,19 @@ class Server:
 
 def serve_env(tmp: Path, **extra: str) -> dict[str, str]:
     """Offline environment for a server whose seeds and uploads live under ``tmp``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env.update(PYTHONPATH=str(PROJECT_ROOT), RAG_SEEDS_DIR=str(tmp / "seeds"), RAG_DATA_DIR=str(tmp / "data"),
-               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
-               GRADIO_ANALYTICS_ENABLED="False", **extra)
-    return env
+    return rag_env(RAG_SEEDS_DIR=str(tmp / "seeds"), RAG_DATA_DIR=str(tmp / "data"),
+                   GRADIO_ANALYTICS_ENABLED="False", **extra)
 
 
-def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 600,
-               headers: dict | None = None) -> None:
+def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 600) -> None:
     """Poll /healthz until 200; fail with the log when the server exits or never gets ready."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"rag serve exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2, headers=headers).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"rag serve was not ready in {timeout}s:\n{log.read_text()}")
+    def exited() -> str | None:
+        return None if proc.poll() is None else f"rag serve exited with {proc.returncode}"
+
+    try:
+        wait_healthy(url, timeout, exited)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; its log:\n{log.read_text()}") from None
 
 
 def start_server(tmp: Path, *args: str, port: int | None = None,

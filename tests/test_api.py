@@ -7,7 +7,7 @@ import time
 from dataclasses import replace
 
 import pytest
-from conftest import SEED_FILE
+from conftest import PATHANKOT, SEED_FILE
 from fastapi.testclient import TestClient
 
 from rag.api import create_app
@@ -15,8 +15,6 @@ from rag.engine import Engine
 from rag.store import VectorSpace
 from rag.store.lock import FolderLock
 from rag.uploads import stored_name
-
-PATHANKOT = "How many Indian troops died in the Pathankot attack?"
 
 
 def wait_ready(client: TestClient, timeout: float = 60) -> dict:

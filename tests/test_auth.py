@@ -6,6 +6,7 @@ import re
 
 import httpx
 import pytest
+from conftest import PATHANKOT
 from fastapi.routing import _IncludedRouter
 from servers import running_server
 from starlette.routing import Mount
@@ -22,7 +23,6 @@ WRITES = {("POST", "/api/documents"), ("DELETE", "/api/documents/{doc_id:path}")
           (m, p) for m in ("GET", "POST") for p in ("/gradio_api/vibe-edit", "/gradio_api/vibe-edit/",
           "/gradio_api/undo-vibe-edit", "/gradio_api/undo-vibe-edit/", "/gradio_api/vibe-code",
           "/gradio_api/vibe-code/", "/gradio_api/vibe-starter-queries", "/gradio_api/vibe-starter-queries/")}
-PATHANKOT = "How many Indian troops died in the Pathankot attack?"
 
 
 def bearer(token: str) -> dict[str, str]:

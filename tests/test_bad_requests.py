@@ -8,12 +8,11 @@ import time
 
 import httpx
 import pytest
+from conftest import PATHANKOT
 from procs import CHROMA, start_chroma
 from servers import running_server, stop
 
 from rag.answer.local_llm import free_port
-
-PATHANKOT = "How many Indian troops died in the Pathankot attack?"
 
 
 @pytest.fixture(scope="module")

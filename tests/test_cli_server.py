@@ -7,12 +7,11 @@ import re
 import shutil
 
 import pytest
-from conftest import SEEDS
+from conftest import PATHANKOT, SEEDS
 from procs import run, serving, stop
 
 from rag.store.address import ADDRESS_NAME
 
-PATHANKOT = "How many Indian troops died in the Pathankot attack?"
 TOKEN = "s3cret-token"
 HEAVY = ("torch", "chromadb", "gradio", "sentence_transformers", "numpy")
 
@@ -48,7 +47,7 @@ def test_ask_goes_through_the_server_and_says_so_in_one_line(served):
     assert data["answered"] and data["citations"][0]["quote"] == "The attack killed seven Indian troops."
 
 
-def test_search_show_and_documents_go_through_the_server(served):
+def test_search_show_documents_and_collections_go_through_the_server(served):
     found = rag(served, "search", "Pathankot", "-k", "2")
     assert found.returncode == 0 and found.stderr.splitlines() == [note(served)]
     assert found.stdout.startswith("1. 0.") and "2. 0." in found.stdout
@@ -60,6 +59,9 @@ def test_search_show_and_documents_go_through_the_server(served):
     assert missing.stderr.splitlines()[-1].startswith("Error: citation 0123456789abcdef-1-5 not found")
     listed = rag(served, "documents")
     assert re.search(r"2020-09-12 +\d+ chunks +India and US press Pakistan", listed.stdout)
+    collections = rag(served, "collections")
+    assert collections.returncode == 0 and collections.stderr.splitlines() == [note(served)]
+    assert re.fullmatch(r"documents  \d+ chunks\n", collections.stdout)
 
 
 def test_index_uploads_files_and_exits_1_when_one_fails(served, tmp_path):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import PATHANKOT
 
 from rag.conversations import ConversationStore
 from rag.errors import ConversationNotFound, InvalidRequest
-
-PATHANKOT = "How many Indian troops died in the Pathankot attack?"
 
 
 def test_a_conversation_keeps_its_answers_and_citations_in_order(seeded, tmp_path):

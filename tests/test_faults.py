@@ -90,7 +90,7 @@ def test_kill_9_at_random_points_then_rerun_leaves_a_consistent_index(tmp_path, 
     store = engine.store
     engine.store.check()
     records = store.records()
-    docs = load_paths([corpus]).documents
+    docs = load_paths([corpus], root=settings.documents_root).documents
     assert set(records) == {d.id for d in docs}  # every document, and only those
     got = store.chunks.get(include=["metadatas"])
     assert len(got["ids"]) == len(set(got["ids"]))

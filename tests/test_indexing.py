@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import SEED_FILE
+from conftest import SEED_FILE, SEEDS
 
 from rag.embedding import Embedder
 from rag.engine import Engine
 from rag.errors import IndexMismatch
+from rag.ingest.indexer import index_paths
+from rag.settings import Settings
 from rag.store.chroma import ChromaStore
 
 
@@ -111,3 +113,27 @@ def test_store_repair_removes_orphan_chunks(engine, settings):
     assert store.count() == 0
     report = engine.index([settings.seeds_dir])
     assert report.added == 1 and store.count() == report.chunks
+
+
+def test_two_clones_in_different_folders_give_the_same_ids(embedder, tmp_path):
+    ids = []
+    for clone in (tmp_path / "one", tmp_path / "elsewhere" / "two"):
+        shutil.copytree(SEEDS, clone / "seeds")
+        eng = Engine(Settings.load(environ={}, index_dir=clone / "index", seeds_dir=clone / "seeds",
+                                   data_dir=clone / "data"), embedder=embedder)
+        try:
+            eng.ensure_index()
+            ids.append(([d.id for d in eng.documents()], sorted(c.id for c in eng.store.all_chunks())))
+        finally:
+            eng.close()
+    assert ids[0] == ids[1] and ids[0][1]
+
+
+def test_reindexing_an_index_of_absolute_path_ids_moves_each_document_to_its_new_id(engine, settings):
+    index_paths([settings.seeds_dir], engine.store, engine.embedder)  # as before ids were relative
+    [old] = [d.id for d in engine.documents()]
+    report = engine.index([settings.seeds_dir])
+    [new] = [d.id for d in engine.documents()]
+    assert new != old and (report.added, report.updated, report.removed) == (0, 1, 0)
+    assert {c.doc_id for c in engine.store.all_chunks()} == {new}
+    assert engine.index([settings.seeds_dir]).unchanged == 1

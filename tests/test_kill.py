@@ -11,9 +11,9 @@ import time
 
 import httpx
 import pytest
+from conftest import PATHANKOT
 from servers import start_server, stop, wait_ready
 
-PATHANKOT = "How many Indian troops died in the Pathankot attack?"
 ROUNDS = int(os.environ.get("RAG_KILL_ROUNDS", "1"))
 _WORDS = "river bridge council budget storm harbour vaccine election rail wheat court festival".split()
 

@@ -2,67 +2,27 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SEEDS
-from procs import stop, wait_healthy
+from conftest import PATHANKOT
+from procs import rag_env
+from servers import running_server
+from window_browser import CHROMIUM, CHROMIUM_ARGS
 
 from rag.answer.local_llm import free_port
-from rag.settings import PROJECT_ROOT
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-PATHANKOT = "How many Indian troops died in the Pathankot attack?"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking"]
-
-
-@dataclass
-class Server:
-    url: str
-    log: Path
-    started: float
-    ready_after: float
-
-
-
-def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    def exited() -> str | None:
-        return None if proc.poll() is None else f"rag serve exited with {proc.returncode}:\n{log.read_text()}"
-
-    wait_healthy(url, timeout, exited)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("serve")
-    shutil.copytree(SEEDS, tmp / "seeds")
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RAG_SEEDS_DIR": str(tmp / "seeds"),
-           "RAG_DATA_DIR": str(tmp / "data"), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
-    env.pop("RAG_API_TOKEN", None)
-    port = free_port()
-    log = tmp / "serve.log"
-    began = time.monotonic()
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--host", "127.0.0.1", "--port",
-                                 str(port), "--index", str(tmp / "index")],
-                                env=env, cwd=tmp, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, proc, log)
-        yield Server(url, log, began, time.monotonic() - began)
-    finally:
-        stop(proc)
+    with running_server(tmp_path_factory.mktemp("serve")) as running:
+        yield running
 
 
 def test_serve_indexes_the_seeds_when_empty_and_says_so(server):
@@ -197,10 +157,9 @@ def test_serve_on_a_locked_index_exits_with_one_clear_line(tmp_path):
     lock = FolderLock(tmp_path / "index")
     lock.acquire()
     try:
-        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HF_HUB_OFFLINE": "1",
-               "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
         done = subprocess.run([sys.executable, "-m", "rag", "serve", "--port", str(free_port()), "--index",
-                               str(tmp_path / "index")], env=env, capture_output=True, text=True, timeout=180)
+                               str(tmp_path / "index")], env=rag_env(GRADIO_ANALYTICS_ENABLED="False"),
+                              capture_output=True, text=True, timeout=180)
     finally:
         lock.release()
     assert done.returncode == 1

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import gradio as gr
 import pytest
+from conftest import PATHANKOT
 
 from rag.answer.conversation import history_pairs
 from rag.api.auth import NEED_WRITE
@@ -16,7 +17,6 @@ from rag.window import chat as ui
 from rag.window import conversations, documents
 
 WRITER, READER = gr.Request(username="write"), gr.Request(username="read")
-PATHANKOT = "How many Indian troops died in the Pathankot attack?"
 
 
 def getter(engine):

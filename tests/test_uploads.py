@@ -8,9 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from conftest import PATHANKOT
 from servers import running_server
-
-PATHANKOT = "How many Indian troops died in the Pathankot attack?"
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import SEEDS
+from conftest import PATHANKOT, SEEDS
 from window_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -15,8 +15,10 @@ from window_browser import (
     MUMBAI,
     NOTES,
     PHONE,
+    UNSUPPORTED,
     ask,
     overlaps,
+    save_checked_answer,
     save_many_sources,
     serve,
 )
@@ -109,7 +111,7 @@ def test_sources_with_long_titles_stay_in_their_panel(served, open_window, viewp
 
 def test_the_words_that_answer_are_bold_in_the_quote_and_stay_so_after_a_reload(open_window):
     page = open_window()
-    ask(page, "How many Indian troops died in the Pathankot attack?")
+    ask(page, PATHANKOT)
     bold = page.locator("#sources mark.quote b.answer")
     expect(bold).to_have_text("seven", timeout=LONG)
     assert int(bold.evaluate("e => getComputedStyle(e).fontWeight")) >= 600
@@ -117,10 +119,26 @@ def test_the_words_that_answer_are_bold_in_the_quote_and_stay_so_after_a_reload(
     expect(bold).to_have_text("seven", timeout=LONG)  # the span came back from the saved conversation
 
 
+def test_a_reopened_answer_strikes_its_unsupported_sentence_and_bolds_the_answer(served, open_window):
+    conversation = save_checked_answer(served)
+    page = open_window()
+    page.get_by_role("tab", name="Conversations").click()
+    page.locator("#conversation-list label").filter(has_text=PATHANKOT).first.click()
+    page.locator("#open-conversation").click()
+    struck = page.locator("#chat .unsupported del")
+    expect(struck).to_have_text(UNSUPPORTED, timeout=LONG)
+    assert struck.evaluate("e => getComputedStyle(e).textDecorationLine") == "line-through"
+    expect(page.locator("#chat .unsupported")).to_contain_text("not supported by your documents")
+    expect(page.locator("#chat")).to_contain_text("The attack killed seven Indian troops. [1]")
+    expect(page.locator("#sources mark.quote b.answer")).to_have_text("seven")
+    served.conversations.delete(conversation)
+
+
 def test_a_conversation_is_saved_survives_a_reload_and_reopens(served, open_window):
     page = open_window()
     ask(page, "Who led the US delegation?")
     expect(page.locator("#chat")).to_contain_text("Nathan Sales", timeout=LONG)
+    expect(page.locator("#sources")).to_contain_text("Nathan Sales", timeout=LONG)  # the turn ended
     ask(page, "And the Indian one?")
     expect(page.locator("#chat")).to_contain_text("Mahaveer Singhvi", timeout=LONG)
     expect(page.locator("#sources")).to_contain_text("Singhvi")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import uvicorn
+from conftest import PATHANKOT
 from procs import wait_healthy
 
 from rag.answer.citations import citation_id
@@ -19,7 +20,7 @@ from rag.conversations import ConversationStore
 from rag.embedding import Embedder
 from rag.engine import Engine
 from rag.settings import Settings
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, Sentence
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -29,6 +30,7 @@ PHONE = {"width": 390, "height": 844}
 MUMBAI = "How many people were killed in the Mumbai attacks?"
 NOTES = "notes"
 FERRY_QUESTION = "When do the harbour ferries change their timetable?"
+UNSUPPORTED = "The attackers were all caught the same day."
 _FERRY_PLACES = ("North Quay", "Old Town Pier", "Lighthouse Point", "Market Steps", "Island Wharf",
                  "Cannery Landing", "Signal Hill Jetty", "University Dock", "Riverside Stage")
 
@@ -125,6 +127,15 @@ def save_many_sources(served: Served, k: int = 8) -> str:
             score=hit.similarity or 0.0, passage=c.text, passage_start=c.start))
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
     return served.conversations.add(None, Answer(FERRY_QUESTION, text, True, citations), NOTES)
+
+
+def save_checked_answer(served: Served) -> str:
+    """A saved conversation holding a generated answer: a supported sentence, then an unsupported one."""
+    real = served.engine.ask(PATHANKOT)
+    quote = real.citations[0].quote
+    answer = replace(real, answer=f"{quote} [1] {UNSUPPORTED}", backend="openai", unsupported=[UNSUPPORTED],
+                     sentences=[Sentence(quote, True, [1]), Sentence(UNSUPPORTED, False, [])])
+    return served.conversations.add(None, answer)
 
 
 def overlaps(page) -> dict:

@@ -35,8 +35,8 @@ class CitationLookup:
     passage: str
     passage_start: int
     passage_end: int
-    before: str
-    after: str
+    before: str  # up to CONTEXT_CHARS of document text just before the passage
+    after: str  # and just after it
 
 
 def resolve(store: Store, cid: str) -> CitationLookup:

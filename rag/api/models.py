@@ -125,26 +125,6 @@ class SearchResponse(BaseModel):
     results: list[Passage]
 
 
-class CitationLookupOut(BaseModel):
-    """A cited sentence in its document: the passage, its offsets and the text around it."""
-
-    id: str
-    doc_id: str
-    title: str
-    source: Source
-    date: str | None
-    page: int | None
-    quote: str
-    start: int
-    end: int
-    chunk_id: str
-    passage: str
-    passage_start: int
-    passage_end: int
-    before: str = Field(description="Document text just before the passage.")
-    after: str = Field(description="Document text just after the passage.")
-
-
 class DocumentOut(BaseModel):
     """An indexed document."""
 
@@ -161,6 +141,12 @@ class DocumentList(BaseModel):
     """Every indexed document, newest first."""
 
     documents: list[DocumentOut]
+
+
+class CollectionList(BaseModel):
+    """The index's collections, each with its chunk count: the names ``?collection=`` takes."""
+
+    collections: dict[str, int] = Field(examples=[{"documents": 3, "notes": 9}])
 
 
 class LineReportOut(BaseModel):

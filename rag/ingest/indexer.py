@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rag.embedding import Embedder
 from rag.ingest.chunking import chunk_document
-from rag.ingest.loaders import load_paths
+from rag.ingest.loaders import absolute_path_id, load_paths
 from rag.store.base import DocumentRecord, Store
 from rag.types import Chunk, Document
 
@@ -54,8 +54,8 @@ class ChunkingOptions:
 def index_paths(paths: list[Path], store: Store, embedder: Embedder,
                 options: ChunkingOptions = ChunkingOptions(), prune: bool = False,
                 progress: Progress | None = None, max_file_bytes: int | None = None,
-                batch_chunks: int = 1024) -> IndexReport:
-    """Bring the store in step with the files under ``paths``.
+                batch_chunks: int = 1024, root: Path | None = None) -> IndexReport:
+    """Bring the store in step with the files under ``paths``; files are named relative to ``root``.
 
     Chunks are embedded ``batch_chunks`` at a time: the Embedder sorts each call's texts by
     length, so large calls pad little; each batch goes to Chroma in one write while the next one is
@@ -65,7 +65,7 @@ def index_paths(paths: list[Path], store: Store, embedder: Embedder,
     report = IndexReport()
     missing = [str(p) for p in paths if not p.exists()]
     report.failed += [(p, "no such file or folder") for p in missing]
-    loaded = load_paths([p for p in paths if p.exists()], max_file_bytes)
+    loaded = load_paths([p for p in paths if p.exists()], max_file_bytes, root)
     report.failed += loaded.failures
     report.repaired = store.repair()
     documents = _unique(loaded.documents, report)
@@ -76,6 +76,8 @@ def index_paths(paths: list[Path], store: Store, embedder: Embedder,
     report.added = len(todo) - report.updated
     report.chunks, report.encode_seconds = _embed_and_write(todo, store, embedder, options, progress,
                                                               batch_chunks)
+    moved = _retire_absolute_ids(documents, root, store)
+    report.added, report.updated = report.added - moved, report.updated + moved
     if prune:
         report.removed = _prune(paths, records, documents, loaded.failures, store)
     report.seconds = time.perf_counter() - began
@@ -86,6 +88,17 @@ def _changed(record: DocumentRecord, doc: Document) -> bool:
     """The text or what travels with its chunks (title, source, date) differs from what is stored."""
     return (record.sha256, record.title, record.source, record.date) != (
         doc.sha256, doc.title, doc.source, doc.date)
+
+
+def _retire_absolute_ids(documents: list[Document], root: Path | None, store: Store) -> int:
+    """Remove the documents an older index keeps under ids of absolute paths, now written anew.
+
+    Runs after the new documents are written, so an interruption leaves both, never neither.
+    """
+    old = [i for i in (absolute_path_id(d, root) for d in documents) if i]
+    found = list(store.records(old)) if old else []
+    store.remove(found)
+    return len(found)
 
 
 def _unique(documents: list[Document], report: IndexReport) -> list[Document]:

@@ -26,9 +26,28 @@ class LoadReport:
     files: list[str] = field(default_factory=list)
 
 
-def file_document_id(path: Path) -> str:
-    """A stable id for the document of a file: a hash of its absolute path."""
-    return "f" + hashlib.sha256(str(path.resolve()).encode("utf-8")).hexdigest()[:15]
+def file_document_id(path: Path, root: Path | None = None) -> str:
+    """A stable id for the document of a file: a hash of its path relative to ``root``.
+
+    Relative, so a clone or a moved folder gives its files (and their citations) the same ids; a
+    file outside ``root``, or with no root, hashes its absolute path.
+    """
+    full = path.resolve()
+    home = root.resolve() if root is not None else None
+    return _path_id(full.relative_to(home).as_posix() if home and full.is_relative_to(home) else str(full))
+
+
+def _path_id(key: str) -> str:
+    """The id made of a file's key (its relative or absolute path)."""
+    return "f" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:15]
+
+
+def absolute_path_id(doc: Document, root: Path | None) -> str | None:
+    """The id an index built before ids were relative gave this document; None when it is the same."""
+    if not doc.file:
+        return None
+    old, new = _path_id(doc.file), file_document_id(Path(doc.file), root)
+    return old + doc.id[len(new):] if old != new and doc.id.startswith(new) else None
 
 
 def iter_files(paths: list[Path]) -> Iterator[Path]:
@@ -43,14 +62,14 @@ def iter_files(paths: list[Path]) -> Iterator[Path]:
             yield root
 
 
-def load_paths(paths: list[Path], max_bytes: int | None = None) -> LoadReport:
-    """Load every file under the paths; a broken file is reported and skipped."""
+def load_paths(paths: list[Path], max_bytes: int | None = None, root: Path | None = None) -> LoadReport:
+    """Load every file under the paths; a broken file is reported and skipped; ids relative to ``root``."""
     report = LoadReport()
     for path in iter_files(paths):
         report.files.append(str(path.resolve()))
         try:
             check_file(path, max_bytes)
-            report.documents.extend(load_file(path, report.failures))
+            report.documents.extend(load_file(path, report.failures, root))
         except RagError as exc:
             report.failures.append((str(path), str(exc)))
         except OSError as exc:
@@ -70,37 +89,39 @@ def check_file(path: Path, max_bytes: int | None) -> None:
                              "limit (RAG_MAX_FILE_BYTES)")
 
 
-def load_file(path: Path, failures: list[tuple[str, str]] | None = None) -> list[Document]:
-    """Load one file into its documents (one, or one per line for jsonl)."""
+def load_file(path: Path, failures: list[tuple[str, str]] | None = None,
+              root: Path | None = None) -> list[Document]:
+    """Load one file into its documents (one, or one per line for jsonl); ids relative to ``root``."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnsupportedFile(f"unsupported file type {suffix or '(none)'!r}; supported: "
                               + ", ".join(SUPPORTED_SUFFIXES))
+    doc_id = file_document_id(path, root)
     if suffix == ".jsonl":
-        return list(_load_jsonl(path, failures if failures is not None else []))
+        return list(_load_jsonl(path, doc_id, failures if failures is not None else []))
     if suffix == ".pdf":
         from rag.ingest.pdf import load_pdf
 
-        return [load_pdf(path, file_document_id(path))]
+        return [load_pdf(path, doc_id)]
     text = decode_text(path.read_bytes())
     if suffix in (".html", ".htm"):
         from rag.ingest.html import html_to_document_fields
 
         title, date, text = html_to_document_fields(text)
-        return [_document(path, text, title or path.stem, date)]
+        return [_document(path, doc_id, text, title or path.stem, date)]
     if suffix in (".md", ".markdown"):
-        return [_markdown_document(path, text)]
+        return [_markdown_document(path, doc_id, text)]
     title, date = _text_header(text)
-    return [_document(path, text, title or _title_from_name(path), date)]
+    return [_document(path, doc_id, text, title or _title_from_name(path), date)]
 
 
-def _markdown_document(path: Path, source: str) -> Document:
+def _markdown_document(path: Path, doc_id: str, source: str) -> Document:
     """A Markdown file with its markup blanked; front matter, then the first heading, give its title."""
     from rag.ingest.markdown import read_markdown
 
     read = read_markdown(source)
     header_title, header_date = _text_header(read.text, heading=read.title)
-    return _document(path, read.text, read.title or header_title or _title_from_name(path),
+    return _document(path, doc_id, read.text, read.title or header_title or _title_from_name(path),
                      read.date or header_date)
 
 
@@ -120,12 +141,12 @@ def decode_text(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def _document(path: Path, text: str, title: str, date: str | None) -> Document:
+def _document(path: Path, doc_id: str, text: str, title: str, date: str | None) -> Document:
     """A Document for a whole file; empty text is an error."""
     if not text.strip():
         raise EmptyDocument("no text in file")
     source = str(path.resolve())
-    return Document(id=file_document_id(path), title=title, source=source, text=text,
+    return Document(id=doc_id, title=title, source=source, text=text,
                     sha256=sha256_text(text), date=date, file=source)
 
 
@@ -154,8 +175,11 @@ def _title_from_name(path: Path) -> str:
     return words[:1].upper() + words[1:] if words else path.name
 
 
-def _load_jsonl(path: Path, failures: list[tuple[str, str]]) -> Iterator[Document]:
-    """One document per line, in the layout of the eval sets: id, title, text, date/published, url."""
+def _load_jsonl(path: Path, file_id: str, failures: list[tuple[str, str]]) -> Iterator[Document]:
+    """One document per line, in the layout of the eval sets: id, title, text, date/published, url.
+
+    A line without an id is named after its file and line number (``FILEID-LINENO``).
+    """
     source_file = str(path.resolve())
     with path.open("rb") as handle:
         for lineno, raw in enumerate(handle, start=1):
@@ -170,7 +194,7 @@ def _load_jsonl(path: Path, failures: list[tuple[str, str]]) -> Iterator[Documen
             except (ValueError, RagError) as exc:
                 failures.append((name, f"bad jsonl line: {exc}"))
                 continue
-            doc_id = str(record.get("id") or f"{file_document_id(path)}-{lineno}")
+            doc_id = str(record.get("id") or f"{file_id}-{lineno}")
             date = record.get("date") or record.get("published")
             yield Document(id=doc_id, title=str(record.get("title") or doc_id),
                            source=str(record.get("url") or f"{source_file}#{doc_id}"), text=text,

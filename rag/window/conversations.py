@@ -7,7 +7,7 @@ import datetime as dt
 import gradio as gr
 
 from rag.conversations import Conversation, ConversationStore
-from rag.window.chat import citation_choices, sources_html
+from rag.window.chat import answer_markdown, citation_choices, sources_html
 from rag.window.common import human, plural
 
 
@@ -42,9 +42,9 @@ def reopen(store: ConversationStore, conversation_id: str | None) -> tuple:
 
 
 def messages(conversation: Conversation) -> list[dict]:
-    """The conversation as chat messages."""
+    """The conversation as chat messages, answers shown as when they were given."""
     return [m for a in conversation.answers for m in ({"role": "user", "content": a.question},
-                                                      {"role": "assistant", "content": a.answer})]
+                                                      {"role": "assistant", "content": answer_markdown(a)})]
 
 
 def selected(store: ConversationStore, conversation_id: str | None) -> tuple[str, str]:

@@ -1,4 +1,4 @@
-"""``/api/documents``: list, upload (indexed like `rag index`) and delete."""
+"""``/api/documents``: list, upload (indexed like `rag index`) and delete; ``/api/collections``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, UploadFile
 
 from rag import uploads
 from rag.api.deps import RuntimeDep, require_write
-from rag.api.models import DocumentList, DocumentOut, ErrorOut, UploadResponse
+from rag.api.models import CollectionList, DocumentList, DocumentOut, ErrorOut, UploadResponse
 from rag.serialize import record_dict
 
 router = APIRouter(prefix="/api", tags=["documents"])
@@ -19,6 +19,12 @@ def documents(runtime: RuntimeDep, collection: str | None = None) -> DocumentLis
     """Indexed documents, newest first."""
     records = runtime.engine(collection).documents()
     return DocumentList(documents=[DocumentOut(**record_dict(r)) for r in records])
+
+
+@router.get("/collections", response_model=CollectionList)
+def collections(runtime: RuntimeDep) -> CollectionList:
+    """The index's collections with their chunk counts (what `rag collections` prints)."""
+    return CollectionList(collections=runtime.engine().collections())
 
 
 @router.post("/documents", response_model=UploadResponse, dependencies=[Depends(require_write)])
