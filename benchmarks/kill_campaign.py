@@ -1,11 +1,12 @@
 """kill -9 a real `rag serve` during uploads and during deletes, N rounds each: documents lost, and the
 seconds from each restart to ready, with a right answer after every restart and no manual step.
 
-    PYTHONPATH=. python benchmarks/kill_campaign.py [--rounds 10]
+    PYTHONPATH=. python benchmarks/kill_campaign.py [--uploads 10] [--deletes 10]
 
 An upload round sends a new 150-chunk document and a new version of ``keep.txt`` and kills the server
 0.2-3 s later (while it indexes); a delete round deletes one 150-chunk document and kills 10-80 ms
-later. "lost" counts documents the server had acknowledged that are missing after the restart.
+later. "lost" counts documents the server had acknowledged that are missing after the restart. The
+folder (with the server's output in ``serve.log``) is kept when a restart fails.
 """
 
 from __future__ import annotations
@@ -68,15 +69,15 @@ class Campaign:
     """One index and upload area, a server killed and started again over them."""
 
     def __init__(self, tmp: Path) -> None:
-        self.index, self.data = tmp / "index", tmp / "data"
-        self.proc, self.url, _ = start(self.index, self.data)
+        self.index, self.data, self.log = tmp / "index", tmp / "data", tmp / "serve.log"
+        self.proc, self.url, _ = start(self.index, self.data, log=self.log)
         self.lost = 0
         self.ready: list[float] = []
         self.wrong = 0
 
     def restart(self, label: str, expected: dict[str, int], extra: str = "") -> dict[str, int]:
         """Start the server again; print what survived; the documents it lists."""
-        self.proc, self.url, ready_s = start(self.index, self.data)
+        self.proc, self.url, ready_s = start(self.index, self.data, log=self.log)
         now = documents(self.url)
         lost = sorted(set(expected) - set(now))
         right = answers(self.url)
@@ -91,18 +92,19 @@ class Campaign:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--uploads", type=int, default=10, help="upload rounds")
+    parser.add_argument("--deletes", type=int, default=10, help="delete rounds")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="rag-kill-"))
     run = Campaign(tmp)
     rng = random.Random(11)
     try:
-        files = [("files", (f"big{n}.txt", big_text(n))) for n in range(args.rounds)]
+        files = [("files", (f"big{n}.txt", big_text(n))) for n in range(args.deletes)]
         files.append(("files", ("keep.txt", b"The keep file says the well is 12 metres deep.")))
         httpx.post(f"{run.url}/api/documents", files=files, timeout=3600).raise_for_status()
         expected = documents(run.url)
         big = sorted(d for d, chunks in expected.items() if chunks > 100)
-        for n in range(args.rounds):
+        for n in range(args.uploads):
             keep = f"The keep file says the well is {20 + n} metres deep.".encode()
             upload = [("files", (f"round{n}.txt", big_text(100 + n))), ("files", ("keep.txt", keep))]
             delay = rng.uniform(0.2, 3.0)
@@ -120,12 +122,12 @@ def main() -> None:
             state = "gone" if victim not in now else f"{now[victim]} chunks"
             print(f"    deleted document {victim}: {state}")
             expected = {**expected, **({victim: now[victim]} if victim in now else {})}
-        print(f"rounds {args.rounds} + {len(big)}: documents lost {run.lost}; restarts answering wrong "
+        print(f"rounds {args.uploads} + {len(big)}: documents lost {run.lost}; restarts answering wrong "
               f"{run.wrong}; ready after median {sorted(run.ready)[len(run.ready) // 2]:.1f}s, max "
               f"{max(run.ready):.1f}s; load average {os.getloadavg()[0]:.1f}")
     finally:
         stop(run.proc)
-        shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
