@@ -127,6 +127,21 @@ def test_damage_stops_rag_serve_with_one_line(damage, said, pristine, tmp_path):
     assert (tmp_path / "index" / "chroma.sqlite3").exists() == (damage != "database deleted")
 
 
+def test_repair_mends_a_vector_index_that_cannot_be_opened(pristine, tmp_path, embedder):
+    settings, _ = pristine
+    index = tmp_path / "index"
+    shutil.copytree(settings.index_dir, index)
+    DAMAGE["data_level0.bin half-truncated"](index)
+    repaired = run("index", "--repair", "--index", index, timeout=900)
+    assert repaired.returncode == 0 and "repaired: 1500 chunks" in repaired.stdout, repaired.stderr
+    engine = Engine(replace(settings, index_dir=index), embedder)
+    try:
+        hits = engine.search("Line 27 of report 15.", 1)
+    finally:
+        engine.close()
+    assert hits[0].chunk.id == "doc15-27"
+
+
 def test_repair_rebuilds_the_vectors_from_the_stored_texts(settings):
     index = ["--index", settings.index_dir]
     assert run("index", settings.seeds_dir, *index, timeout=600).returncode == 0
