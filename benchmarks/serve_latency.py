@@ -33,8 +33,9 @@ SEED_QUESTIONS = ROOT / "tests" / "evalset" / "seeds" / "queries.jsonl"
 
 
 
-def start(index: Path, data: Path, collection: str = "documents") -> tuple[subprocess.Popen, str, float]:
-    """Start a server; return it, its URL and the seconds from launch to /healthz 200."""
+def start(index: Path, data: Path, collection: str = "documents",
+          log: Path | None = None) -> tuple[subprocess.Popen, str, float]:
+    """Start a server (its output appended to ``log``); return it, its URL and the seconds to /healthz 200."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAG_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1",
            "RAG_COLLECTION": collection,
            "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
@@ -44,7 +45,8 @@ def start(index: Path, data: Path, collection: str = "documents") -> tuple[subpr
     url = f"http://127.0.0.1:{port}"
     began = time.perf_counter()
     command = [sys.executable, "-m", "rag", "serve", "--port", str(port), "--index", str(index)]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(log or os.devnull, "a") as out:
+        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     while proc.poll() is None:
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
@@ -52,7 +54,7 @@ def start(index: Path, data: Path, collection: str = "documents") -> tuple[subpr
         except httpx.TransportError:
             pass
         time.sleep(0.05)
-    raise SystemExit(f"rag serve exited with {proc.returncode}")
+    raise SystemExit(f"rag serve exited with {proc.returncode}" + (f"; its output: {log}" if log else ""))
 
 
 def stop(proc: subprocess.Popen) -> None:

@@ -60,11 +60,13 @@ def local_settings(where: Where, **overrides: object) -> Settings:
                          **overrides)
 
 
-def make_engine(where: Where, **overrides: object):
-    """An engine for the chosen store, closed (releasing the index folder) when the command ends."""
+def make_engine(where: Where, repairing: bool = False, **overrides: object):
+    """An engine for the chosen store (its vector index dropped unread when ``repairing``), closed
+    (releasing the index folder) when the command ends."""
     from rag.engine import Engine
 
-    engine = Engine(local_settings(where, **overrides))
+    settings = local_settings(where, **overrides)
+    engine = Engine.for_repair(settings) if repairing else Engine(settings)
     click.get_current_context().call_on_close(engine.close)
     return engine
 
@@ -125,7 +127,8 @@ def index(paths, prune, rebuild, repair, from_store, where) -> None:
     Exits with 1 when any file failed (after indexing the others).
     """
     if repair:
-        click.echo(f"repaired: {make_engine(where).repair()} chunks embedded again from the stored texts")
+        repaired = make_engine(where, repairing=True).repair()
+        click.echo(f"repaired: {repaired} chunks embedded again from the stored texts")
         if not paths:
             return
     if bool(paths) == bool(from_store):

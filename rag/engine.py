@@ -99,17 +99,27 @@ class Engine:
         self.store = self._open_store()
         self.__dict__.pop("pipeline", None)  # its stages hold the dropped store
 
+    @classmethod
+    def for_repair(cls, settings: Settings) -> Engine:
+        """An engine whose collection's vector index was dropped unread: a damaged one may not open."""
+        catalog = open_catalog(settings.store or settings.index_dir, settings.index_dir,
+                               repairing=settings.collection)
+        try:
+            engine = cls(settings, catalog=catalog)
+        except Exception:
+            catalog.close()
+            raise
+        engine._owns_catalog = True
+        return engine
+
     def repair(self) -> int:
-        """Rebuild the collection's vectors from the chunk texts and records its store keeps."""
+        """Rebuild the collection's vectors from the chunk texts and records its store keeps (open the
+        engine with ``for_repair``)."""
         from rag.ingest.indexer import embedding_text
         from rag.store.repair import read_back, rewrite
 
         with self.write_lock:
-            self.close()
             s = self.settings
-            self.catalog = open_catalog(s.store or s.index_dir, s.index_dir, repairing=s.collection)
-            self._owns_catalog = True
-            self.store = self._open_store()
             chunks, records = read_back(self.store)
             self._rebuild()
             written = rewrite(self.store, chunks, records, lambda batch: self.embedder.embed(

@@ -93,12 +93,7 @@ DAMAGE = {
 }
 
 
-UNSAFE = {"data_level0.bin half-truncated"}  # answered wrong once, crashed once (issue 11)
-
-
-@pytest.mark.parametrize("damage", [pytest.param(d, marks=pytest.mark.skip(
-    reason="the probe misses it and an in-process read can segfault (open in issue 11)")) if d in UNSAFE
-    else d for d in DAMAGE])
+@pytest.mark.parametrize("damage", DAMAGE)
 def test_each_damage_is_reported_with_its_repair_or_reads_right(damage, pristine, tmp_path, embedder):
     settings, vectors = pristine
     index = tmp_path / "index"
@@ -119,15 +114,32 @@ def test_each_damage_is_reported_with_its_repair_or_reads_right(damage, pristine
     assert [h.chunk.id for h in hits][:1] == ["doc15-27"], f"{damage}: a wrong answer {hits[:1]}"
 
 
-def test_a_vanished_database_stops_rag_serve_with_one_line(pristine, tmp_path):
+@pytest.mark.parametrize(("damage", "said"), [("database deleted", "the manifest lists 30 documents"),
+                                              ("data_level0.bin half-truncated", "but its header needs")])
+def test_damage_stops_rag_serve_with_one_line(damage, said, pristine, tmp_path):
     settings, _ = pristine
     shutil.copytree(settings.index_dir, tmp_path / "index")
-    (tmp_path / "index" / "chroma.sqlite3").unlink()
+    DAMAGE[damage](tmp_path / "index")
     proc, _, log = start_server(tmp_path)
     assert proc.wait(timeout=300) != 0
     text = log.read_text()
-    assert "the manifest lists 30 documents" in text and "rag index --repair" in text
-    assert "Traceback" not in text and not (tmp_path / "index" / "chroma.sqlite3").exists()
+    assert said in text and "rag index --repair" in text and "Traceback" not in text, text
+    assert (tmp_path / "index" / "chroma.sqlite3").exists() == (damage != "database deleted")
+
+
+def test_repair_mends_a_vector_index_that_cannot_be_opened(pristine, tmp_path, embedder):
+    settings, _ = pristine
+    index = tmp_path / "index"
+    shutil.copytree(settings.index_dir, index)
+    DAMAGE["data_level0.bin half-truncated"](index)
+    repaired = run("index", "--repair", "--index", index, timeout=900)
+    assert repaired.returncode == 0 and "repaired: 1500 chunks" in repaired.stdout, repaired.stderr
+    engine = Engine(replace(settings, index_dir=index), embedder)
+    try:
+        hits = engine.search("Line 27 of report 15.", 1)
+    finally:
+        engine.close()
+    assert hits[0].chunk.id == "doc15-27"
 
 
 def test_repair_rebuilds_the_vectors_from_the_stored_texts(settings):

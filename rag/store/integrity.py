@@ -5,7 +5,8 @@ counts, the database's size and a checksum of every vector-segment file (Chroma 
 database on every open, but not those). On open, a database that vanished or was emptied while the
 manifest lists documents is refused before Chroma could create a new empty one; a folder whose files
 differ from the manifest is opened first in a child process (Chroma's native code can crash the
-process on a damaged vector segment), so a crash becomes a message naming the repair.
+process on a damaged vector segment), so a crash becomes a message naming the repair; files shorter
+than their HNSW header says are refused before any process loads them (rag.store.hnsw_files).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 from pathlib import Path
 
 from rag.errors import IndexDamaged
+from rag.store import hnsw_files
 
 MANIFEST = "rag-manifest.json"
 DATABASE = "chroma.sqlite3"
@@ -96,8 +98,16 @@ def check_before_open(index_dir: Path) -> None:
         raise IndexDamaged(f"the index database {database} is {state}, but the manifest lists {listed} "
                            f"documents; restore it from a backup, or {repair_hint(index_dir)}")
     if database.exists() and fingerprint(index_dir) != manifest["files"]:
+        check_hnsw_files(index_dir)
         probe(index_dir, expected)
         remember(index_dir, {})
+
+
+def check_hnsw_files(index_dir: Path) -> None:
+    """IndexDamaged when a vector segment's files are shorter than their header says."""
+    for folder in hnsw_files.segment_folders(index_dir):
+        if why := hnsw_files.problem(folder):
+            raise IndexDamaged(f"the index in {index_dir} is damaged: {why}; {repair_hint(index_dir)}")
 
 
 def probe(index_dir: Path, expected: dict[str, dict]) -> None:

@@ -20,7 +20,9 @@ def check(index_dir: str, expected: dict[str, dict]) -> str | None:
     from chromadb.config import Settings as ChromaSettings
 
     try:
-        with sqlite3.connect(f"file:{index_dir}/chroma.sqlite3?mode=ro", uri=True) as db:
+        # Read-write (never created): after a kill -9 the write-ahead log may need a recovery, which a
+        # read-only connection refuses; the parent holds the folder's lock, so nobody else writes.
+        with sqlite3.connect(f"file:{index_dir}/chroma.sqlite3?mode=rw", uri=True) as db:
             verdict = db.execute("PRAGMA quick_check").fetchone()[0]
         if verdict != "ok":
             return f"the database fails SQLite's check: {verdict}"
