@@ -131,3 +131,17 @@ def test_an_index_moves_from_a_chroma_folder_into_milvus_without_re_embedding(se
     answer = target.ask("How many Indian troops died in the Pathankot attack?")
     assert "seven" in answer.answer and target.lookup(answer.citations[0].id).quote
     target.close()
+
+
+def test_a_restarted_server_answers_from_what_it_kept(settings, embedder, tmp_path):
+    from procs import milvus_lite_server
+
+    settings = replace(settings, collection=next(_names))
+    for run in range(2):  # the second server starts with every collection released
+        with milvus_lite_server(tmp_path) as url:
+            engine = Engine(replace(settings, store=url), embedder=embedder)
+            if run == 0:
+                engine.ensure_index()
+            hits = engine.search("How many Indian troops died in the Pathankot attack?", k=3)
+            assert any("seven Indian troops" in h.chunk.text for h in hits)
+            engine.close()

@@ -41,6 +41,8 @@ class MilvusStore:
         self.docs = schema.DOCS_PREFIX + schema.encoded(name)
         self._create_missing()
         self._check_model()
+        for collection in (self.chunks, self.docs):  # a restarted server holds every collection released
+            self.client.load_collection(collection)
 
     def _create_missing(self) -> None:
         """Create both collections when absent (another process may create them at the same moment)."""
