@@ -35,7 +35,7 @@ def where_options(envvar: bool, server: bool) -> list:
         click.option("--collection", envvar=env("RAG_COLLECTION"), help="Collection name (RAG_COLLECTION)."),
         click.option("--store", "--chroma-url", "store", envvar=env("RAG_STORE"),
                      help="Where chunks live: a Chroma server (http://host:port or chroma://host:port) "
-                          "instead of the index folder (RAG_STORE)."),
+                          "or a Milvus server (milvus://host:port) instead of the index folder (RAG_STORE)."),
     ]
     if server:
         options.append(click.option("--server", metavar="URL", help="Go through the API of the rag serve "
