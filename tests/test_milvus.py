@@ -11,6 +11,7 @@ import pytest
 from rag.engine import Engine
 from rag.errors import CollectionNotFound, IndexMismatch
 from rag.retrieve import fusion
+from rag.retrieve.retrievers import make_retriever, similarities
 from rag.settings import Settings
 from rag.store import milvus_schema
 from rag.types import Filters
@@ -70,6 +71,19 @@ def test_rrf_inside_milvus_equals_our_rrf_over_its_two_lists(milvus_engine):
     stored = store.embeddings([r.chunk.id for r in got])
     cosines = [float(stored[r.chunk.id] @ vector) for r in got]
     assert [r.similarity for r in got] == pytest.approx(cosines, abs=1e-5)
+
+
+def test_weighted_hybrid_on_milvus_is_our_fusion_of_its_two_lists(milvus_engine):
+    store, embedder = milvus_engine.store, milvus_engine.embedder
+    query = "Which attack killed Indian troops?"
+    vector = embedder.embed_query(query)
+    got = make_retriever("hybrid", store, embedder, "weighted", 0.7, depth=10).retrieve(query, 5)
+    dense, lexical = store.dense_search(vector, 10), store.lexical_search(query, 10)
+    cosine = {r.chunk.id: r.similarity for r in dense}
+    cosine |= similarities(store, vector, [r.chunk.id for r in lexical if r.chunk.id not in cosine])
+    want = fusion.weighted(cosine, {r.chunk.id: r.lexical for r in lexical}, 0.7)
+    assert [r.chunk.id for r in got] == fusion.order(want)[:5]
+    assert [r.fused for r in got] == pytest.approx([want[r.chunk.id] for r in got])
 
 
 def test_a_collection_built_with_another_encoder_is_refused(milvus_engine, embedder):
