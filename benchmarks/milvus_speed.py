@@ -5,7 +5,8 @@
         [--serve-collection eval-clapnq_dev-1000o150t --serve-set ../shared/eval/clapnq_dev --servers 4]
 
 Retrieval: the realtimeqa_news chunk texts and metadata with random unit vectors (as
-`query_speed.py --build synthetic`; built once into collection ``bench-news-synthetic``), real query
+`query_speed.py --build synthetic`; built once into collection ``bench-news-synthetic``), or with
+``--collection`` one that holds real vectors (moved over with `rag index --from-store`), real query
 embeddings; p50/p95 of each part: a bare server round trip, the query embedding, dense, BM25, hybrid
 fused by Milvus (RRF, weighted) and the engine's hybrid retriever, each split into the time inside
 MilvusClient calls (server, wire, pymilvus) and the rest (our code). Serving: ``--servers``
@@ -80,7 +81,7 @@ def retrieval(engine, queries: list[str]) -> None:
         "hybrid in Milvus, weighted": lambda q: store.hybrid_search(q, vectors[q], 5, method="weighted"),
         "engine hybrid retriever (embedding included)": lambda q: engine.search(q, k=5),
     }
-    print(f"{store.count()} chunks (random vectors), {len(queries)} queries, load average "
+    print(f"{store.count()} chunks, {len(queries)} queries, load average "
           f"{os.getloadavg()[0]:.1f}; 'client' = inside MilvusClient calls, 'ours' = the rest")
     for name, function in parts.items():
         total, inside = timed(function, queries, clock)
@@ -153,6 +154,9 @@ def main() -> None:
     parser.add_argument("--store", required=True, help="milvus://HOST:PORT")
     parser.add_argument("--news", type=Path, default=NEWS, help="The realtimeqa_news eval set.")
     parser.add_argument("--limit-queries", type=int, help="Only the first N news questions.")
+    parser.add_argument("--collection", default=SYNTHETIC,
+                        help="Measure this collection (e.g. the news set moved over with `rag index "
+                             "--from-store`: real vectors); filled with random vectors when empty.")
     parser.add_argument("--serve-collection", help="A collection with real vectors for the serving part.")
     parser.add_argument("--servers", type=int, default=4)
     parser.add_argument("--serve-set", type=Path, default=ROOT.parent / "shared" / "eval" / "clapnq_dev",
@@ -160,11 +164,11 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=10, help="Questions asked of every server.")
     args = parser.parse_args()
     os.environ.update(OFFLINE)
-    engine = Engine(Settings.load(store=args.store, collection=SYNTHETIC))
+    engine = Engine(Settings.load(store=args.store, collection=args.collection))
     began = time.perf_counter()
     if not engine.store.count():
         fill_synthetic(engine, args.news)
-    print(f"collection {SYNTHETIC} ready in {time.perf_counter() - began:.0f} s")
+    print(f"collection {args.collection} ready in {time.perf_counter() - began:.0f} s")
     retrieval(engine, questions(args.news)[:args.limit_queries])
     if args.serve_collection:
         asked = [q["question"] for q in map(json.loads, (args.serve_set / "queries.jsonl").open())
