@@ -8,7 +8,8 @@ Retrieval: the realtimeqa_news chunk texts and metadata with random unit vectors
 `query_speed.py --build synthetic`; built once into collection ``bench-news-synthetic``), or with
 ``--collection`` one that holds real vectors (moved over with `rag index --from-store`), real query
 embeddings; p50/p95 of each part: a bare server round trip, the query embedding, dense, BM25, hybrid
-fused by Milvus (RRF, weighted) and the engine's hybrid retriever, each split into the time inside
+fused by Milvus (RRF, weighted), our weighted fusion of the dense and BM25 lists, and the engine's
+hybrid retriever (weighted by default: two Milvus searches fused here), each split into the time inside
 MilvusClient calls (server, wire, pymilvus) and the rest (our code). Serving: ``--servers``
 `rag serve` processes on one collection ask the same questions (citations must agree), then a small
 document is uploaded to one and every other is polled until a search finds it.
@@ -72,6 +73,7 @@ def retrieval(engine, queries: list[str]) -> None:
     store = engine.store
     clock = store.client = ClientClock(store.client)
     vectors = {q: engine.embedder.embed_query(q) for q in queries}
+    lists = {q: (store.dense_search(vectors[q], 50), store.lexical_search(q, 50)) for q in queries}
     parts = {
         "server round trip (has_collection)": lambda q: store.client.has_collection(store.chunks),
         "query embedding (no Milvus)": engine.embedder.embed_query,
@@ -79,6 +81,7 @@ def retrieval(engine, queries: list[str]) -> None:
         "BM25, depth 50": lambda q: store.lexical_search(q, 50),
         "hybrid in Milvus, RRF": lambda q: store.hybrid_search(q, vectors[q], 5, method="rrf"),
         "hybrid in Milvus, weighted": lambda q: store.hybrid_search(q, vectors[q], 5, method="weighted"),
+        "our weighted fusion of those two lists": lambda q: weighted_fusion(*lists[q]),
         "engine hybrid retriever (embedding included)": lambda q: engine.search(q, k=5),
     }
     print(f"{store.count()} chunks, {len(queries)} queries, load average "
@@ -90,6 +93,14 @@ def retrieval(engine, queries: list[str]) -> None:
               f"{1000 * percentile(total, 95):7.1f} ms   client p50 {1000 * statistics.median(inside):7.1f} "
               f"ms   ours p50 {1000 * statistics.median(ours):6.1f} ms")
     store.client = clock.client
+
+
+def weighted_fusion(dense: list, lexical: list) -> list[str]:
+    """Chunk ids in the order of our weighted fusion (rag.retrieve.fusion) of a dense and a BM25 list."""
+    from rag.retrieve import fusion
+
+    cosine = {r.chunk.id: r.similarity for r in dense}
+    return fusion.order(fusion.weighted(cosine, {r.chunk.id: r.lexical for r in lexical}, 0.7))
 
 
 def serving(store_url: str, collection: str, servers: int, queries: list[str]) -> None:
