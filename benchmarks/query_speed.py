@@ -39,9 +39,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def questions() -> list[str]:
+def questions(news: Path = NEWS) -> list[str]:
     """The realtimeqa_news questions."""
-    return [json.loads(line)["question"] for line in (NEWS / "queries.jsonl").open(encoding="utf-8")]
+    return [json.loads(line)["question"] for line in (news / "queries.jsonl").open(encoding="utf-8")]
 
 
 def build(engine, how: str) -> str:
@@ -52,19 +52,25 @@ def build(engine, how: str) -> str:
     if how == "real":
         engine.index([NEWS / "corpus.jsonl"])
         return "real"
+    marker.write_text("synthetic")
+    fill_synthetic(engine)
+    return "synthetic"
+
+
+def fill_synthetic(engine, news: Path = NEWS) -> None:
+    """Write the news set's chunks with random unit vectors into the engine's store, then sync it."""
     from rag.ingest.chunking import chunk_document
     from rag.ingest.loaders import load_file
 
-    marker.write_text("synthetic")
     rng = np.random.default_rng(0)
-    docs = load_file(NEWS / "corpus.jsonl")
+    docs = load_file(news / "corpus.jsonl")
     for i in range(0, len(docs), 200):
         batch = docs[i:i + 200]
         chunks = [c for d in batch for c in chunk_document(d, engine.settings.chunk_size,
                                                            engine.settings.chunk_overlap)]
         vectors = rng.standard_normal((len(chunks), engine.embedder.dimension)).astype(np.float32)
         engine.store.write(batch, chunks, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
-    return "synthetic"
+    engine.store.sync()
 
 
 def retrieval_figures(engine, queries: list[str], k: int = 5) -> dict:
@@ -98,18 +104,28 @@ def start_server(index: Path, port: int) -> tuple[subprocess.Popen, float]:
     proc = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--index", str(index), "--port",
                              str(port)], env={**os.environ, **OFFLINE, "PYTHONPATH": str(ROOT)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while time.perf_counter() - began < 300:
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc)
+    except RuntimeError:
+        proc.kill()
+        raise
+    return proc, time.perf_counter() - began
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 300) -> None:
+    """Poll ``url``/healthz until it answers 200; RuntimeError when the server exits or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"rag serve exited with {proc.returncode}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as reply:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as reply:
                 if reply.status == 200:
-                    return proc, time.perf_counter() - began
+                    return
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("rag serve did not become ready in 300 s")
+    raise RuntimeError(f"rag serve at {url} was not ready in {timeout:.0f} s")
 
 
 def ask(port: int, question: str) -> float:

@@ -11,6 +11,7 @@ import pytest
 from rag.engine import Engine
 from rag.errors import CollectionNotFound, IndexMismatch
 from rag.retrieve import fusion
+from rag.retrieve.retrievers import make_retriever, similarities
 from rag.settings import Settings
 from rag.store import milvus_schema
 from rag.types import Filters
@@ -72,6 +73,19 @@ def test_rrf_inside_milvus_equals_our_rrf_over_its_two_lists(milvus_engine):
     assert [r.similarity for r in got] == pytest.approx(cosines, abs=1e-5)
 
 
+def test_weighted_hybrid_on_milvus_is_our_fusion_of_its_two_lists(milvus_engine):
+    store, embedder = milvus_engine.store, milvus_engine.embedder
+    query = "Which attack killed Indian troops?"
+    vector = embedder.embed_query(query)
+    got = make_retriever("hybrid", store, embedder, "weighted", 0.7, depth=10).retrieve(query, 5)
+    dense, lexical = store.dense_search(vector, 10), store.lexical_search(query, 10)
+    cosine = {r.chunk.id: r.similarity for r in dense}
+    cosine |= similarities(store, vector, [r.chunk.id for r in lexical if r.chunk.id not in cosine])
+    want = fusion.weighted(cosine, {r.chunk.id: r.lexical for r in lexical}, 0.7)
+    assert [r.chunk.id for r in got] == fusion.order(want)[:5]
+    assert [r.fused for r in got] == pytest.approx([want[r.chunk.id] for r in got])
+
+
 def test_a_collection_built_with_another_encoder_is_refused(milvus_engine, embedder):
     other = Settings.load(environ={}, store=milvus_engine.settings.store,
                           collection=milvus_engine.settings.collection, encoder="exact")
@@ -131,3 +145,17 @@ def test_an_index_moves_from_a_chroma_folder_into_milvus_without_re_embedding(se
     answer = target.ask("How many Indian troops died in the Pathankot attack?")
     assert "seven" in answer.answer and target.lookup(answer.citations[0].id).quote
     target.close()
+
+
+def test_a_restarted_server_answers_from_what_it_kept(settings, embedder, tmp_path):
+    from procs import milvus_lite_server
+
+    settings = replace(settings, collection=next(_names))
+    for run in range(2):  # the second server starts with every collection released
+        with milvus_lite_server(tmp_path) as url:
+            engine = Engine(replace(settings, store=url), embedder=embedder)
+            if run == 0:
+                engine.ensure_index()
+            hits = engine.search("How many Indian troops died in the Pathankot attack?", k=3)
+            assert any("seven Indian troops" in h.chunk.text for h in hits)
+            engine.close()

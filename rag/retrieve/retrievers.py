@@ -69,8 +69,8 @@ class HybridRetriever:
     relevance gates mean the same whichever retriever ranked the chunks, and its BM25 score.
     Given an as-of date, candidates from the weeks before it are searched for as well and gain a
     recency bonus: a share of the best fused score, so it means the same for both fusions.
-    A store that fuses in its own engine (a FusingStore: Milvus) does it all in one call, except
-    with an as-of date, whose recency bonus needs both lists here.
+    A store whose engine fuses as we do (a FusingStore: Milvus, for RRF) does it all in one call,
+    except with an as-of date, whose recency bonus needs both lists here.
     """
 
     ranks_by = "fused"
@@ -91,7 +91,7 @@ class HybridRetriever:
         vector = self.embedder.embed_query(query)
         n = max(k, self.depth)
         as_of = filters.as_of if self.recency.enabled else None
-        if isinstance(self.store, FusingStore) and not as_of:  # one call: the engine fuses its lists
+        if isinstance(self.store, FusingStore) and self.method in self.store.fuses and not as_of:
             return self.store.hybrid_search(query, vector, k, filters, self.method, self.weight, n)
         dense = self.store.dense_search(vector, n, filters)
         lexical = self.store.lexical_search(query, n, filters)

@@ -140,6 +140,8 @@ class Store(Protocol):
 class FusingStore(Store, Protocol):
     """A store whose engine fuses dense and lexical lists itself (Milvus): hybrid search in one call."""
 
+    fuses: frozenset[str]  # the fusion methods its engine computes as rag.retrieve.fusion does
+
     def hybrid_search(self, query: str, vector: np.ndarray, k: int, filters: Filters = Filters(),
                       method: str = "weighted", weight: float = 0.7, depth: int = 50) -> list[ScoredChunk]:
         """The k best of the top-``depth`` dense and lexical lists fused by ``method`` (weighted or rrf)."""

@@ -33,6 +33,10 @@ _DOC_FIELDS = ["id", "status", "title", "source", "file", "date", "sha256", "chu
 class MilvusStore:
     """Two Milvus collections per rag collection: ``rag_c_NAME`` (chunks) and ``rag_d_NAME`` (records)."""
 
+    # RRFRanker is our RRF; WeightedRanker normalises each list its own way (realtimeqa_news hybrid
+    # nDCG@10 0.619 against 0.683 for our weighted fusion of the same two lists), so that stays ours.
+    fuses = frozenset({"rrf"})
+
     def __init__(self, client, name: str, space: VectorSpace) -> None:
         self.client = client
         self.name = name
@@ -41,6 +45,8 @@ class MilvusStore:
         self.docs = schema.DOCS_PREFIX + schema.encoded(name)
         self._create_missing()
         self._check_model()
+        for collection in (self.chunks, self.docs):  # a restarted server holds every collection released
+            self.client.load_collection(collection)
 
     def _create_missing(self) -> None:
         """Create both collections when absent (another process may create them at the same moment)."""
