@@ -23,6 +23,7 @@ from rag.types import Chunk, Document, Filters, ScoredChunk
 _WRITE_BATCH = 1000  # rows per upsert: one gRPC message stays far below its 64 MB limit
 _PAGE = 5000  # rows per query page
 _IN_BATCH = 500  # ids per `in [...]` expression
+CREATE_WAITS = 8  # looks (about 7 s in all) for a collection another process is creating
 RRF_K = 60  # as rag.retrieve.fusion
 _CHUNK_FIELDS = ["id", "text", "doc_id", "chunk_index", "start_char", "end_char", "page", "title",
                  "source", "date"]
@@ -60,8 +61,20 @@ class MilvusStore:
             try:
                 create(full)
             except Exception:
-                if not self.client.has_collection(full):
+                if not self._appears(full):
                     raise
+
+    def _appears(self, full: str) -> bool:
+        """True once a collection another process is creating right now exists.
+
+        Milvus Lite creates a collection's folder before it lists the collection: a second creator
+        meanwhile fails with "File exists" and sees no collection yet.
+        """
+        for attempt in range(CREATE_WAITS):
+            if self.client.has_collection(full):
+                return True
+            time.sleep(0.2 * (attempt + 1))
+        return False
 
     def _check_model(self) -> None:
         """Refuse a collection built with another encoder or encoder variant."""
