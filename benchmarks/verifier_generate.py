@@ -33,6 +33,8 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True, help="index folder (a copy, not shared)")
     parser.add_argument("--out", type=Path, default=GENERATIONS)
     parser.add_argument("--limit", type=int, help="only the first N questions (a smoke run)")
+    parser.add_argument("--start", type=int, default=0, help="skip the first N questions (a second process)")
+    parser.add_argument("--answerable", type=int, default=10, help="answerable ClapNQ questions in the set")
     parser.add_argument("--resume", action="store_true", help="keep the questions --out already holds")
     args = parser.parse_args()
     settings = Settings.load(index_dir=args.index)
@@ -41,7 +43,7 @@ def main() -> None:
     records = read_jsonl(args.out) if args.resume and args.out.exists() else []
     done = {(r["set"], r["id"]) for r in records}
     try:
-        for set_name, q in question_set()[:args.limit]:
+        for set_name, q in question_set(args.answerable)[args.start:args.limit]:
             if (set_name, q.id) in done:
                 continue
             if set_name not in engines:
