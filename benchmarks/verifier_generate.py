@@ -63,10 +63,10 @@ def main() -> None:
 def generate(engine: Engine, set_name: str, q, prompt: str) -> dict:
     """One question's passages, gate decision and raw model text."""
     began = time.perf_counter()
-    passages = engine.retriever.retrieve(q.question, engine.settings.top_k)
-    gated = engine.answerer.declines(q.question, passages)
-    raw = "" if gated else "".join(engine.generator.generate.stream(
-        {"question": q.question, "passages": passages}))
+    pipeline = engine.pipeline
+    passages = pipeline.retrieve(q.question, engine.settings.top_k)
+    gated = pipeline.extractive.declines(q.question, passages)
+    raw = "" if gated else "".join(pipeline.generator.stream(q.question, passages))
     return {"set": set_name, "id": q.id, "question": q.question if set_name == "seeds" else None,
             "answerable": q.answerable, "prompt": prompt, "gate_declined": gated, "raw": raw,
             "seconds": round(time.perf_counter() - began, 1),

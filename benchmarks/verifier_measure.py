@@ -19,9 +19,9 @@ from pathlib import Path
 
 from verifier_set import GENERATIONS, LABELS, SETS, passages, read_jsonl
 
+from rag.answer.extractive import ExtractiveAnswerer
 from rag.answer.verification import Verifier, split_claims
 from rag.embedding import shared_embedder
-from rag.engine import Engine
 from rag.eval.data import read_eval_set
 from rag.settings import Settings
 
@@ -83,7 +83,7 @@ def print_declines(records: list[dict], questions: dict, verifier: Verifier, set
     except ImportError:  # a tree from before the answer policy: the model's decline was final
         from rag.answer.generative import declines
         AnswerPolicy = None
-    extractive = Engine(settings, verifier.embedder).answerer  # built as the engine builds it
+    extractive = ExtractiveAnswerer(verifier.embedder)  # as build_pipeline builds it
     for set_name in SETS:
         rows = [r for r in records if r["set"] == set_name and r["answerable"]]
         if not rows:

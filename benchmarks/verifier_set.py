@@ -17,7 +17,7 @@ from rag.types import Chunk, Document, ScoredChunk
 
 REPO = Path(__file__).resolve().parents[1]
 SETS = {"seeds": REPO / "tests" / "evalset" / "seeds",
-        "clapnq_dev": REPO.parents[1] / "shared" / "eval" / "clapnq_dev"}
+        "clapnq_dev": REPO.parent / "shared" / "eval" / "clapnq_dev"}
 GENERATIONS = Path(__file__).resolve().parent / "verifier_generations.jsonl"
 LABELS = Path(__file__).resolve().parent / "verifier_labels.jsonl"
 
@@ -37,7 +37,7 @@ def passage_record(p: ScoredChunk) -> dict:
     """A retrieved passage as stored: where it is, not what it says."""
     c = p.chunk
     return {"chunk_id": c.id, "doc_id": c.doc_id, "index": c.index, "start": c.start, "end": c.end,
-            "title": c.title, "date": c.date, "score": round(p.score, 6)}
+            "title": c.title, "date": c.date, "score": round(p.similarity or 0.0, 6)}
 
 
 @cache
@@ -54,7 +54,7 @@ def passages(set_name: str, records: list[dict]) -> list[ScoredChunk]:
         doc = docs[r["doc_id"]]
         chunk = Chunk(r["chunk_id"], r["doc_id"], r["index"], doc.text[r["start"]:r["end"]], r["start"],
                       r["end"], r["title"], doc.source, r["date"])
-        out.append(ScoredChunk(chunk, r["score"]))
+        out.append(ScoredChunk(chunk, similarity=r["score"]))
     return out
 
 
