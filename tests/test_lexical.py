@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import math
 
 import chromadb
 import numpy as np
@@ -20,7 +19,7 @@ from rag.ingest.chunking import chunk_document
 from rag.ingest.loaders import sha256_text
 from rag.store.base import VectorSpace
 from rag.store.chroma import ChromaStore
-from rag.store.lexical import LexicalIndex, analyzer, version
+from rag.store.lexical import LexicalIndex, version
 from rag.types import Document, Filters
 
 WIRE = ("Officials from the United States and India met on Thursday to discuss counterterrorism "
@@ -133,33 +132,6 @@ def test_changes_one_by_one_give_the_index_a_rebuild_would(tmp_path_factory, mon
                 assert [cid for cid, _ in got] == [cid for cid, _ in want]
             else:
                 assert got == want
-
-
-def test_scores_are_bm25_with_k1_1_5_b_0_75_and_exact_lengths(tmp_path):
-    store = ChromaStore(chromadb.PersistentClient(path=str(tmp_path / "chroma")), "bm25-k1",
-                        VectorSpace("test-model", 4), tmp_path / "lexical")
-    texts = ["Storm storm harbour.", "Storm over the harbour and the river bridge council budget.",
-             "Court tariff wheat.", "Storm storm storm storm festival museum drought rail."]
-    docs = [_document(n, [text], None) for n, text in enumerate(texts)]
-    chunks = [c for d in docs for c in chunk_document(d, 1000, 0)]
-    store.write(docs, chunks, np.ones((len(chunks), 4), dtype=np.float32))
-    terms = {c.id: analyzer().analyze(f"{c.title}\n{c.text}") for c in chunks}
-    average = sum(map(len, terms.values())) / len(terms)
-
-    def expected(chunk_terms: list[str], query_terms: list[str]) -> float:
-        total = 0.0
-        for term in query_terms:
-            df = sum(term in t for t in terms.values())
-            tf = chunk_terms.count(term)
-            idf = math.log(1 + (len(terms) - df + 0.5) / (df + 0.5))
-            total += idf * tf / (tf + 1.5 * (0.25 + 0.75 * len(chunk_terms) / average))
-        return total
-
-    hits = store.lexical_search("storm harbour", 10)
-    assert {h.chunk.doc_id for h in hits} == {"d0", "d1", "d3"}
-    assert [h.lexical for h in hits] == sorted((h.lexical for h in hits), reverse=True)
-    for hit in hits:
-        assert hit.lexical == pytest.approx(expected(terms[hit.chunk.id], ["storm", "harbour"]), rel=1e-9)
 
 
 def _damage(folder, how: str) -> None:

@@ -23,20 +23,18 @@ from pathlib import Path
 from typing import Protocol
 
 from rag.dates import date_number
-from rag.store import bm25
 from rag.store.lexical_files import damaged_files
 from rag.types import Chunk, Document, Filters, ScoredChunk
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3  # bump when the schema or the analyzer changes: an index of another format is rebuilt
+FORMAT = 2  # bump when the schema or the analyzer changes: an index of another format is rebuilt
 _MARKER = "rag-lexical.json"
 _ANALYZER = "rag_en"
 # Lucene's English stop words (what BM25 used before, via bm25s), removed before stemming.
 STOP_WORDS = ("a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into",
               "is", "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then",
               "there", "these", "they", "this", "to", "was", "will", "with")
-_CANDIDATES = 20  # chunks tantivy finds for the BM25 here to rank, at the least
 _KEY_SEP = "\x1f"  # between a document's id and its version in the doc_key field
 _BATCH_DOCS = 200  # documents fetched from the store per call when catching up
 _PARTS = 64  # chunks fall into parts by a hash of their document id, so that ...
@@ -80,13 +78,9 @@ class LexicalIndex:
         self._lock = threading.RLock()
         self._counts: tuple[int, int] | None = None  # the store's counts when last compared
         self._polled = self._compared = 0.0
-        self._lengths: tuple[tuple[int, int], float] | None = None  # (searcher generation, mean length)
 
     def search(self, query: str, k: int, filters: Filters = Filters()) -> list[ScoredChunk]:
-        """The k chunks with the highest BM25 score within the filters' dates, best first.
-
-        Tantivy finds at least ``_CANDIDATES`` chunks; they are ranked by rag.store.bm25's scores.
-        """
+        """The k chunks with the highest BM25 score within the filters' dates, best first."""
         import tantivy
 
         self._follow()
@@ -104,25 +98,11 @@ class LexicalIndex:
             words = tantivy.Query.boolean_query([(tantivy.Occur.Must, words), (
                 tantivy.Occur.Must, tantivy.Query.const_score_query(dates, 0.0))])
         searcher = self._index.searcher()
-        hits = searcher.search(words, max(k, _CANDIDATES), count=False).hits
-        if not hits:
-            return []
-        found = self.store.get_chunks([searcher.doc(address)["chunk_id"][0] for _, address in hits])
-        stats = self._statistics(searcher, terms)
-        scored = [(bm25.score(terms, analyzer().analyze(_body(c)), stats), c) for c in found]
-        scored.sort(key=lambda hit: (-hit[0], hit[1].id))  # ties by id, whatever the segments
-        return [ScoredChunk(chunk, lexical=value) for value, chunk in scored[:k]]
-
-    def _statistics(self, searcher, terms: list[str]) -> bm25.CorpusStatistics:
-        """Chunk count, mean length (looked up once per searcher generation) and the terms' frequencies."""
-        import tantivy
-
-        generation = (searcher.num_docs, searcher.num_segments)
-        if self._lengths is None or self._lengths[0] != generation:
-            agg = searcher.aggregate(tantivy.Query.all_query(), {"length": {"avg": {"field": "length"}}})
-            self._lengths = (generation, agg["length"]["value"] or 0.0)
-        return bm25.CorpusStatistics(searcher.num_docs, self._lengths[1],
-                                     {t: searcher.doc_freq("body", t) for t in set(terms)})
+        ranked = sorted(((searcher.doc(address)["chunk_id"][0], score)
+                         for score, address in searcher.search(words, k, count=False).hits),
+                        key=lambda hit: (-hit[1], hit[0]))  # ties by id, whatever the segments
+        chunks = {c.id: c for c in self.store.get_chunks([cid for cid, _ in ranked])} if ranked else {}
+        return [ScoredChunk(chunks[cid], lexical=score) for cid, score in ranked if cid in chunks]
 
     def write(self, docs: list[Document], chunks: list[Chunk]) -> None:
         """Replace these documents' chunks (the store has just written them)."""
@@ -313,20 +293,14 @@ def _document(chunk: Chunk, key: str):
     """The tantivy document of one chunk."""
     import tantivy
 
-    body = _body(chunk)
     return tantivy.Document(chunk_id=chunk.id, doc_id=chunk.doc_id,
                             doc_key=f"{chunk.doc_id}{_KEY_SEP}{key}", date=date_number(chunk.date),
                             part=zlib.crc32(chunk.doc_id.encode()) % _PARTS,
-                            length=len(analyzer().analyze(body)), body=body)
-
-
-def _body(chunk: Chunk) -> str:
-    """The words BM25 searches: the title, then the text."""
-    return f"{chunk.title}\n{chunk.text}"
+                            body=f"{chunk.title}\n{chunk.text}")
 
 
 def _schema():
-    """Chunk id (returned), document id (for deletes), version, part, date, length in terms, the words."""
+    """Chunk id (returned), document id (for deletes), version, part, date, and the words."""
     import tantivy
 
     builder = tantivy.SchemaBuilder()
@@ -335,7 +309,6 @@ def _schema():
     builder.add_text_field("doc_key", tokenizer_name="raw", index_option="basic", fast=True)
     builder.add_integer_field("date", indexed=True, fast=True)
     builder.add_integer_field("part", indexed=True)
-    builder.add_integer_field("length", fast=True)
     builder.add_text_field("body", tokenizer_name=_ANALYZER, index_option="freq")
     return builder.build()
 
