@@ -20,7 +20,9 @@ def check(index_dir: str, expected: dict[str, dict]) -> str | None:
     from chromadb.config import Settings as ChromaSettings
 
     try:
-        with sqlite3.connect(f"file:{index_dir}/chroma.sqlite3?mode=ro", uri=True) as db:
+        # read-write (never create): after a kill -9 a read-only connection cannot roll back the hot
+        # journal and fails with "attempt to write a readonly database"; Chroma opens it so next anyway
+        with sqlite3.connect(f"file:{index_dir}/chroma.sqlite3?mode=rw", uri=True) as db:
             verdict = db.execute("PRAGMA quick_check").fetchone()[0]
         if verdict != "ok":
             return f"the database fails SQLite's check: {verdict}"
