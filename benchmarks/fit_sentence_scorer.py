@@ -43,9 +43,10 @@ from rag.answer.conversation import standalone_query  # noqa: E402
 from rag.answer.extractive import Scored, choose  # noqa: E402
 from rag.answer.features import FEATURES, Candidate, candidates, feature_matrix, similarities  # noqa: E402
 from rag.answer.scorer import PARAMETERS, SentenceScorer, answer_inputs  # noqa: E402
+from rag.embedding import RememberingEmbedder, shared_embedder  # noqa: E402
 from rag.eval import metrics  # noqa: E402
 from rag.eval.data import EvalQuery, EvalSet, read_eval_set  # noqa: E402
-from rag.eval.harness import EvalOptions, MemoEmbedder, prepare_engine  # noqa: E402
+from rag.eval.harness import EvalOptions, prepare_engine  # noqa: E402
 from rag.retrieve.dedup import collapse  # noqa: E402
 from rag.retrieve.recency import Recency  # noqa: E402
 from rag.retrieve.retrievers import make_retriever  # noqa: E402
@@ -112,12 +113,10 @@ def _retrieve(eval_set: EvalSet, index: Path, others: int | None) -> list[tuple[
 
 def build(retrieved: dict, cache: Path) -> list[Question]:
     """Candidates, features and labels for every question (sentence embeddings cached)."""
-    from rag.embedding import shared_embedder
-
     memo_path = cache / "embeddings.pkl"
-    memo = MemoEmbedder(shared_embedder())
+    memo = RememberingEmbedder(shared_embedder())
     if memo_path.exists():
-        memo._memo = pickle.loads(memo_path.read_bytes())
+        memo.vectors.update(pickle.loads(memo_path.read_bytes()))
     qrels = {name: read_eval_set(SETS[name]).qrels for name in retrieved}
     questions = []
     for name, pairs in retrieved.items():
@@ -129,7 +128,7 @@ def build(retrieved: dict, cache: Path) -> list[Question]:
             gold = frozenset(qrels[name].get(q.id, {}))
             y = np.array([label(name, q, gold, c) for c in found])
             questions.append(Question(name, q, gold, found, x, y))
-    memo_path.write_bytes(pickle.dumps(memo._memo))
+    memo_path.write_bytes(pickle.dumps(dict(memo.vectors)))
     return questions
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rag.embedding import RememberingEmbedder
 from rag.eval.data import read_eval_set
-from rag.eval.harness import EvalOptions, MemoEmbedder, prepare_engine, run_queries, summarize
+from rag.eval.harness import EvalOptions, prepare_engine, run_queries, summarize
 from rag.pipeline import build_pipeline
 from rag.retrieve.recency import Recency
 from rag.retrieve.retrievers import make_retriever
@@ -54,7 +55,7 @@ def main() -> None:
                              chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap)
     options = EvalOptions(sample_others=args.sample_others, answers=False)
     engine = prepare_engine(eval_set, settings, options)
-    memo = MemoEmbedder(engine.embedder)
+    memo = RememberingEmbedder(engine.embedder)
     print(f"{eval_set.name} ({engine.settings.collection}, {engine.store.count()} chunks)")
     print("retriever  fusion    weight  depth  as-of  recency  half-life  ndcg@10  recall@10  mrr@10")
     for kind, method, weight, depth, bonus, half_life, as_of in GRIDS[args.grid]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
@@ -83,6 +84,41 @@ class Embedder:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="rag-encode")
             return self._pool
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The embedding of one query."""
+        return self.embed([text])[0]
+
+
+class RememberingEmbedder:
+    """An embedder that keeps the vectors of the last ``size`` distinct texts it embedded (all when None).
+
+    The answerer scores every sentence of the passages a question retrieves; questions in one
+    conversation retrieve the same passages again, so their sentences are embedded once.
+    """
+
+    def __init__(self, inner, size: int | None = None) -> None:
+        self.inner = inner
+        self.name, self.dimension = inner.name, inner.dimension
+        self.size = size
+        self.vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Rows for the texts, embedding only the ones not remembered."""
+        if not texts:
+            return self.inner.embed([])
+        with self._lock:
+            known = {t: self.vectors[t] for t in dict.fromkeys(texts) if t in self.vectors}
+        new = [t for t in dict.fromkeys(texts) if t not in known]
+        known.update(zip(new, self.inner.embed(new)) if new else ())
+        with self._lock:
+            for t in dict.fromkeys(texts):
+                self.vectors[t] = known[t]
+                self.vectors.move_to_end(t)
+            while self.size is not None and len(self.vectors) > self.size:
+                self.vectors.popitem(last=False)
+        return np.stack([known[t] for t in texts])
 
     def embed_query(self, text: str) -> np.ndarray:
         """The embedding of one query."""

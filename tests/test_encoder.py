@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.embedding import Embedder
+from rag.embedding import Embedder, RememberingEmbedder
 from rag.engine import Engine
 from rag.errors import IndexMismatch
 
@@ -30,3 +30,28 @@ def test_a_collection_built_with_one_variant_refuses_the_other(seeded, settings)
 def test_an_unknown_encoder_is_a_clear_error():
     with pytest.raises(ValueError, match="encoder must be one of fast, exact"):
         Embedder(encoder="turbo")
+
+
+class CountingEmbedder:
+    """The real encoder, counting the texts it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.name, self.dimension, self.texts = inner, inner.name, inner.dimension, []
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.texts += texts
+        return self.inner.embed(texts)
+
+
+def test_remembered_vectors_are_the_encoders_and_only_new_texts_are_encoded(embedder):
+    counting = CountingEmbedder(embedder)
+    remembering = RememberingEmbedder(counting, size=2)
+    a, b, c = "The ferry left at noon.", "The council met on Tuesday.", "Rain closed the harbour."
+    first = remembering.embed([a, b, a])
+    assert counting.texts == [a, b]
+    assert np.allclose(first, embedder.embed([a, b, a]), atol=1e-6)
+    remembering.embed([b, c])  # c pushes out a, the least recently used
+    assert counting.texts == [a, b, c]
+    remembering.embed([a])
+    assert counting.texts == [a, b, c, a]
+    assert list(remembering.vectors) == [c, a]

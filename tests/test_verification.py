@@ -87,6 +87,8 @@ MUSICALS = {
     "song.txt": "Fooled Around and Fell in Love is a song written and performed by blues guitarist Elvin "
                 "Bishop. Bishop does not sing lead vocals on the track; feeling that his gravelly voice "
                 "would not do the song justice, he invited vocalist Mickey Thomas to sing it.\n",
+    "tomorrow.txt": "Will You Love Me Tomorrow is a song written by Gerry Goffin and Carole King. It was "
+                    "a number one hit in 1961.\n",
     "dam.txt": "The Three Gorges Dam spans the Yangtze river. It was built by the government of China "
                "and finished in 2012.\n",
 }
@@ -150,3 +152,22 @@ def test_a_bare_answer_is_checked_together_with_its_question(seeded, verifier):
     assert verifier.verify("166 [1]", found, question).unsupported == []
     assert verifier.verify("Nepal [1]", found, question).unsupported == ["Nepal"]
     assert verifier.verify("It rained [1]", found, question).unsupported == ["It rained"]
+
+
+def test_a_number_that_counts_something_else_in_the_passage_is_not_verified(seeded, verifier):
+    question = "How many American citizens died in the Mumbai attacks?"
+    found = seeded.search(question, k=3)
+    assert verifier.verify("166 [1]", found, question).unsupported == ["166"]
+    assert verifier.verify("Six [1]", found, question).unsupported == []
+    wrong = "166 American citizens died in the Mumbai attacks [1]."
+    assert verifier.verify(wrong, found, question).unsupported == [wrong.replace(" [1]", "")]
+    right = "The attacks killed 166 people, six of them American citizens [1]."
+    assert verifier.verify(right, found, question).unsupported == []
+
+
+def test_a_songwriter_stated_as_the_singer_is_not_verified(library, verifier):
+    passages = passage_about(library, "Carole King")
+    wrong = verifier.verify("Carole King sings Will You Love Me Tomorrow [1].", passages)
+    assert wrong.unsupported == ["Carole King sings Will You Love Me Tomorrow."]
+    right = verifier.verify("Carole King wrote Will You Love Me Tomorrow with Gerry Goffin [1].", passages)
+    assert right.unsupported == []

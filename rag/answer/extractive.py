@@ -12,11 +12,12 @@ from rag.answer.answer_types import PERSON, question_type, typed_spans
 from rag.answer.citations import citation_id
 from rag.answer.features import Candidate, candidates, content_words, feature_matrix, similarities
 from rag.answer.scorer import SentenceScorer, shipped_scorer
-from rag.embedding import Embedder
+from rag.embedding import Embedder, RememberingEmbedder
 from rag.types import Answer, Citation, ScoredChunk
 
 NOT_FOUND = "The documents do not contain an answer to this question."
 _REPEAT = 0.6  # a further sentence sharing this share of its content words with a chosen one repeats it
+SENTENCE_MEMORY = 10_000  # sentence vectors kept for passages retrieved again (about 15 MB)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class ExtractiveAnswerer:
 
     def __init__(self, embedder: Embedder, scorer: SentenceScorer | None = None,
                  max_sentences: int = 3) -> None:
-        self.embedder = embedder
+        self.embedder = RememberingEmbedder(embedder, SENTENCE_MEMORY)
         self.scorer = scorer or shipped_scorer()
         self.max_sentences = max_sentences
 

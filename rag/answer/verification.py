@@ -42,6 +42,18 @@ _AUXILIARY = frozenset("be is are was were been being do does did have has had c
                        "shall should may might must also actually even ever".split())
 _LOWER = re.compile(r"[a-z][a-z'’-]*")
 _FRAGMENT_WORDS = 4  # a claim of fewer words is a bare answer, not a sentence
+_TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?|[A-Za-z][A-Za-z'’-]*")
+_COUNTED_WORDS = 4  # words after a number that say what it counts ("six of them American citizens")
+# Roles a small model mixes up: a songwriter stated as the singer, a producer as the director.
+_ROLES = {
+    "performs": frozenset("sing sings sang sung singing singer singers vocal vocals vocalist vocalists "
+                          "perform performs performed performing performer recorded recording".split()),
+    "writes": frozenset("write writes wrote written writing writer writers songwriter songwriters "
+                        "lyricist lyrics compose composes composed composer".split()),
+    "directs": frozenset("direct directs directed directing director directors".split()),
+    "produces": frozenset("produce produces produced producing producer producers".split()),
+}
+_HOW_MANY = re.compile(r"\bhow (?:many|much)\s+(.*)", re.I)
 
 
 @dataclass(frozen=True)
@@ -186,6 +198,65 @@ def contradicts(claim: str, passage: str) -> bool:
     return False
 
 
+def counted(text: str) -> list[tuple[str, set[str]]]:
+    """Each number of a text with the forms of the words after it, up to the next number: what it counts."""
+    tokens = _TOKEN.findall(text)
+    values = [_number_value(t) for t in tokens]
+    out = []
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        after = []
+        for token, other in zip(tokens[i + 1:i + 1 + _COUNTED_WORDS], values[i + 1:]):
+            if other is not None:
+                break
+            if token.lower() not in _NOT_NAMES and token.lower() not in _AUXILIARY:
+                after.append(token)
+        out.append((value, {f for w in after for f in word_forms(w)}))
+    return out
+
+
+def _number_value(token: str) -> str | None:
+    """A token's number in digits, or None for a word that is no number."""
+    if token[0].isdigit():
+        return token.replace(",", "").rstrip(".")
+    return _NUMBER_WORDS.get(token.lower())
+
+
+def misbinds_number(claim: str, support: str) -> bool:
+    """True when the claim's number counts one thing and the support gives it to another.
+
+    "166 American citizens died" against "They killed 166 people, six of them American citizens":
+    the support has 166, but what it counts (people) is not what the claim counts, and another
+    number (six) counts that.
+    """
+    stated = counted(support)
+    for value, things in counted(claim):
+        same = [forms for v, forms in stated if v == value]
+        if not things or not same or any(things & forms for forms in same):
+            continue
+        if any(things & forms for v, forms in stated if v != value):
+            return True
+    return False
+
+
+def swaps_role(claim: str, support: str) -> bool:
+    """True when the claim states a role the support does not, and the support states another one
+    ("Carole King sings it" against "a song written by Gerry Goffin and Carole King")."""
+    said = {w.lower() for w in _WORD.findall(claim)}
+    stated = {w.lower() for w in _WORD.findall(support)}
+    claimed = [words for words in _ROLES.values() if said & words]
+    return any(not stated & words for words in claimed) and any(
+        stated & words for words in _ROLES.values() if words not in claimed)
+
+
+def as_statement(claim: str, question: str) -> str:
+    """A bare number answer with what the question counts ("166" + "how many American citizens
+    died" -> "166 American citizens died"); any other claim as it is."""
+    asked = _HOW_MANY.search(question)
+    return f"{claim} {asked.group(1)}" if asked and bare_answer(claim) and numbers_in(claim) else claim
+
+
 class Verifier:
     """Checks each sentence of a generated answer against the passages it cites."""
 
@@ -210,20 +281,25 @@ class Verifier:
         meant = [f"{question} {c.text}" if bare_answer(c.text) else c.text for c in claims]
         vectors = self.embedder.embed(meant + [s.text for s in spans])
         similarity = vectors[:len(claims)] @ vectors[len(claims):].T
-        return [self._check(c, similarity[i], spans, len(sentences), passages) for i, c in enumerate(claims)]
+        return [self._check(c, as_statement(c.text, question), similarity[i], spans, len(sentences), passages)
+                for i, c in enumerate(claims)]
 
-    def _check(self, claim: Claim, similarity: np.ndarray, spans: list[Span], singles: int,
+    def _check(self, claim: Claim, statement: str, similarity: np.ndarray, spans: list[Span], singles: int,
                passages: list[ScoredChunk]) -> Checked:
         """The support each cited passage gives; an uncited sentence gets the passage that supports it."""
+        def support(allowed: set[int] | None) -> Support:
+            return self._support(claim.text, statement, similarity, spans, singles, passages, allowed)
         if claim.cited:
-            return Checked(claim, [self._support(claim.text, similarity, spans, singles, passages, {n})
-                                   for n in claim.cited])
-        found = self._support(claim.text, similarity, spans, singles, passages, None)
+            return Checked(claim, [support({n}) for n in claim.cited])
+        found = support(None)
         return Checked(claim, [found] if found.holds else [])
 
-    def _support(self, claim: str, similarity: np.ndarray, spans: list[Span], singles: int,
+    def _support(self, claim: str, statement: str, similarity: np.ndarray, spans: list[Span], singles: int,
                  passages: list[ScoredChunk], allowed: set[int] | None) -> Support:
-        """The best supporting sentence (else pair of neighbouring sentences) among the allowed passages."""
+        """The best supporting sentence (else pair of neighbouring sentences) among the allowed passages.
+
+        ``statement`` is the claim with what a bare number answers ("166 American citizens died").
+        """
         order = [i for i in np.argsort(-similarity) if allowed is None or spans[i].passage in allowed]
         groups = ([i for i in order if i < singles], [i for i in order if i >= singles])
         for group in groups:
@@ -233,7 +309,8 @@ class Verifier:
                     break
                 chunk = passages[span.passage - 1].chunk
                 if (facts_match(claim, span.text, f"{span.previous} {chunk.title} {chunk.date or ''}")
-                        and not contradicts(claim, chunk.text)):
+                        and not contradicts(claim, chunk.text) and not misbinds_number(statement, span.text)
+                        and not swaps_role(claim, f"{span.previous} {span.text}")):
                     return Support(span, score, True)
         best = groups[0][0]  # a cited passage always has a sentence: the closest one is shown
         return Support(spans[best], float(similarity[best]), False)

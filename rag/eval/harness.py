@@ -8,8 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-import numpy as np
-
+from rag.embedding import RememberingEmbedder
 from rag.engine import Engine
 from rag.eval import metrics
 from rag.eval.data import EvalQuery, EvalSet, EvalSetError, sample_corpus, write_subset
@@ -35,25 +34,6 @@ class EvalOptions:
     answers: bool = True  # False: retrieval figures only (much faster)
     as_of_question_date: bool = False  # rank as of each question's date (news quizzes have one)
     collection: str | None = None  # the collection to index into (default: one named after the set)
-
-
-class MemoEmbedder:
-    """An embedder that remembers every text it embedded: retrievers compared on one set share work."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.name, self.dimension = inner.name, inner.dimension
-        self._memo: dict[str, np.ndarray] = {}
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Rows for the texts, embedding only the ones not seen before."""
-        new = list(dict.fromkeys(t for t in texts if t not in self._memo))
-        self._memo.update(zip(new, self.inner.embed(new)))
-        return np.stack([self._memo[t] for t in texts]) if texts else self.inner.embed([])
-
-    def embed_query(self, text: str) -> np.ndarray:
-        """The embedding of one query."""
-        return self.embed([text])[0]
 
 
 @dataclass
@@ -227,7 +207,7 @@ def evaluate(eval_set: EvalSet, settings: Settings, options: EvalOptions, embedd
     queries = select_queries(eval_set.queries, options)
     with ProgressBar("indexing") as bar:
         engine = prepare_engine(eval_set, settings, options, bar.update, embedder)
-    memo = MemoEmbedder(engine.embedder)
+    memo = RememberingEmbedder(engine.embedder)
     try:
         runs = []
         documents = len(engine.store.records())
@@ -242,7 +222,7 @@ def evaluate(eval_set: EvalSet, settings: Settings, options: EvalOptions, embedd
         engine.close()
 
 
-def _pipeline(name: str, engine: Engine, memo: MemoEmbedder, eval_set: EvalSet, settings: Settings,
+def _pipeline(name: str, engine: Engine, memo: RememberingEmbedder, eval_set: EvalSet, settings: Settings,
               options: EvalOptions, show_progress: bool) -> tuple[Pipeline, int]:
     """The pipeline to measure, with this retriever (ours, or the textbook one), and its chunk count."""
     if name != "textbook":
