@@ -69,13 +69,13 @@ def build_synthetic(engine: Engine, target: int) -> None:
     chunked = [(d, chunk_document(d, engine.settings.chunk_size, engine.settings.chunk_overlap))
                for d in docs]
     per_copy = sum(len(c) for _, c in chunked)
-    rng = np.random.default_rng(0)
-    copy = 0
+    copy = engine.store.count() // per_copy  # copies already built are kept
+    rng = np.random.default_rng(copy)
     while engine.store.count() < target:
-        for i in range(0, len(chunked), 100):
+        for i in range(0, len(chunked), 500):
             batch = [(replace(d, id=f"{d.id}~{copy}"),
                       [replace(c, id=f"{c.id}~{copy}", doc_id=f"{d.id}~{copy}") for c in cs])
-                     for d, cs in chunked[i:i + 100]]
+                     for d, cs in chunked[i:i + 500]]
             chunks = [c for _, cs in batch for c in cs]
             vectors = rng.standard_normal((len(chunks), engine.embedder.dimension)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)

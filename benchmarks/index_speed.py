@@ -21,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "eval" / "realtimeqa_news" / "corpus.jsonl"
+if not CORPUS.exists():  # a worktree under /work/wt/NAME
+    CORPUS = Path("/work/shared/eval/realtimeqa_news/corpus.jsonl")
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
 MODEL_WINDOW = 256  # all-MiniLM-L6-v2 truncates past 256 word pieces
 

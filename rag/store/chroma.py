@@ -206,8 +206,6 @@ class ChromaStore:
 
     def _query(self, vector: np.ndarray, k: int, clause: dict | None = None) -> list[ScoredChunk]:
         """The k nearest chunks by cosine similarity, within a Chroma ``where`` clause."""
-        if self.chunks.count() == 0:
-            return []
         got = self._nearest(vector, k, clause)
         return [ScoredChunk(_chunk(i, t, m), similarity=1.0 - float(d)) for i, t, m, d in
                 zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
