@@ -184,6 +184,7 @@ def test_a_songwriter_stated_as_the_singer_is_not_verified(library, verifier):
 def test_a_name_the_paragraph_or_the_question_states_earlier_counts(seeded, verifier):
     question = "How many men did Pakistani agencies arrest over the Mumbai attacks?"
     found = [p for p in seeded.search(question, k=5) if "arrested seven men" in p.chunk.text]
-    assert verifier.verify("Seven men were arrested over the Mumbai attacks [1].", found, question).unsupported == []
-    assert verifier.verify("Seven men were arrested over the Pathankot attack [1].", found,
-                           question).unsupported == ["Seven men were arrested over the Pathankot attack."]
+    right = verifier.verify("Seven men were arrested over the Mumbai attacks [1].", found, question)
+    assert right.unsupported == []
+    wrong = verifier.verify("Seven men were arrested over the Pathankot attack [1].", found, question)
+    assert wrong.unsupported == ["Seven men were arrested over the Pathankot attack."]
