@@ -108,12 +108,13 @@ class RememberingEmbedder:
         """Rows for the texts, embedding only the ones not remembered."""
         if not texts:
             return self.inner.embed([])
+        distinct = list(dict.fromkeys(texts))
         with self._lock:
-            known = {t: self.vectors[t] for t in dict.fromkeys(texts) if t in self.vectors}
-        new = [t for t in dict.fromkeys(texts) if t not in known]
+            known = {t: self.vectors[t] for t in distinct if t in self.vectors}
+        new = [t for t in distinct if t not in known]
         known.update(zip(new, self.inner.embed(new)) if new else ())
         with self._lock:
-            for t in dict.fromkeys(texts):
+            for t in distinct:
                 self.vectors[t] = known[t]
                 self.vectors.move_to_end(t)
             while self.size is not None and len(self.vectors) > self.size:

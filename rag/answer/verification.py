@@ -14,8 +14,8 @@ from rag.types import Citation, ScoredChunk, Sentence
 
 _MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?|[A-Za-z][A-Za-z'’-]*")  # numbers in digits, and words
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen twenty".split())}
@@ -42,7 +42,6 @@ _AUXILIARY = frozenset("be is are was were been being do does did have has had c
                        "shall should may might must also actually even ever".split())
 _LOWER = re.compile(r"[a-z][a-z'’-]*")
 _FRAGMENT_WORDS = 4  # a claim of fewer words is a bare answer, not a sentence
-_TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?|[A-Za-z][A-Za-z'’-]*")
 _COUNTED_WORDS = 4  # words after a number that say what it counts ("six of them American citizens")
 # Roles a small model mixes up: a songwriter stated as the singer, a producer as the director.
 _ROLES = {
@@ -134,9 +133,7 @@ def split_claims(text: str, passages: int) -> list[Claim]:
 
 def numbers_in(text: str) -> set[str]:
     """Numbers a text states, in digits ("seven" and "7" are the same)."""
-    found = {m.group().replace(",", "").rstrip(".") for m in _NUMBER.finditer(text)}
-    found |= {_NUMBER_WORDS[w] for w in _WORD.findall(text.lower()) if w in _NUMBER_WORDS}
-    return found
+    return {value for token in _TOKEN.findall(text) if (value := _number_value(token))}
 
 
 def names_in(text: str, first: bool = False) -> set[str]:
