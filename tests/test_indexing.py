@@ -137,3 +137,20 @@ def test_reindexing_an_index_of_absolute_path_ids_moves_each_document_to_its_new
     assert new != old and (report.added, report.updated, report.removed) == (0, 1, 0)
     assert {c.doc_id for c in engine.store.all_chunks()} == {new}
     assert engine.index([settings.seeds_dir]).unchanged == 1
+
+
+def test_chunk_text_is_kept_out_of_chromas_full_text_index_and_older_indexes_still_read(engine, settings):
+    engine.index([settings.seeds_dir])
+    store: ChromaStore = engine.store
+    got = store.chunks.get(include=["documents", "metadatas", "embeddings"])
+    assert got["ids"] and all(d is None for d in got["documents"])  # nothing for Chroma's FTS to index
+    chunks = {c.id: c for c in store.get_chunks(got["ids"])}
+    # an index written before kept the text as the Chroma document and not in the metadata
+    old = [{k: v for k, v in m.items() if k != "text"} for m in got["metadatas"]]
+    store.chunks.upsert(ids=got["ids"], embeddings=got["embeddings"], metadatas=old,
+                        documents=[chunks[i].text for i in got["ids"]])
+    store.chunks.update(ids=got["ids"], metadatas=[{"text": None} for _ in got["ids"]])  # drop the key
+    assert all("text" not in m for m in store.chunks.get(include=["metadatas"])["metadatas"])
+    assert store.get_chunks(got["ids"]) == [chunks[i] for i in got["ids"]]
+    hit = engine.search("harbour")[0].chunk
+    assert hit == chunks[hit.id]

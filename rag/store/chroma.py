@@ -107,7 +107,6 @@ class ChromaStore:
         for i in range(0, len(chunks), _WRITE_BATCH):
             batch = chunks[i:i + _WRITE_BATCH]
             self.chunks.upsert(ids=[c.id for c in batch], embeddings=vectors[i:i + _WRITE_BATCH],
-                               documents=[c.text for c in batch],
                                metadatas=[_chunk_meta(c) for c in batch])
         counts = Counter(c.doc_id for c in chunks)
         now = time.time()
@@ -395,8 +394,13 @@ def _pages(collection):
 
 
 def _chunk_meta(c: Chunk) -> dict:
-    """Chroma metadata of a chunk (Chroma refuses None values, so absent keys mean none)."""
-    meta = {"doc_id": c.doc_id, "index": c.index, "start": c.start, "end": c.end,
+    """Chroma metadata of a chunk, its text included (Chroma refuses None values: absent keys mean none).
+
+    The text is metadata rather than a Chroma document because Chroma builds a trigram full-text
+    index of documents, which nothing here searches (BM25 is rag.store.lexical) and which cost half
+    the CPU of a write. Indexes written before keep their text as documents; ``_chunk`` reads both.
+    """
+    meta = {"doc_id": c.doc_id, "index": c.index, "start": c.start, "end": c.end, "text": c.text,
             "title": c.title, "source": c.source, "date_num": date_number(c.date)}
     if c.date:
         meta["date"] = c.date
@@ -405,11 +409,12 @@ def _chunk_meta(c: Chunk) -> dict:
     return meta
 
 
-def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
-    """A Chunk from its Chroma row."""
-    return Chunk(id=chunk_id, doc_id=meta["doc_id"], index=int(meta["index"]), text=text,
-                 start=int(meta["start"]), end=int(meta["end"]), title=meta.get("title", ""),
-                 source=meta.get("source", ""), date=meta.get("date"), page=meta.get("page"))
+def _chunk(chunk_id: str, document: str | None, meta: dict) -> Chunk:
+    """A Chunk from its Chroma row: the text is in the metadata, or (written before) the document."""
+    return Chunk(id=chunk_id, doc_id=meta["doc_id"], index=int(meta["index"]),
+                 text=meta.get("text", document), start=int(meta["start"]), end=int(meta["end"]),
+                 title=meta.get("title", ""), source=meta.get("source", ""), date=meta.get("date"),
+                 page=meta.get("page"))
 
 
 def _doc_meta(d: Document, chunks: int, now: float) -> dict:
