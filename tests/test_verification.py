@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.verification import Verifier, numbers_in, split_claims, word_forms
+from rag.answer.verification import Verifier, split_claims
 from rag.engine import Engine
 from rag.types import ScoredChunk
 
@@ -84,10 +84,6 @@ def test_markers_after_the_period_stay_with_their_sentence():
         ("Seven died.", [1], []), ("The base was hit.", [2], [5]), ("Done.", [1, 3], [])]
 
 
-def test_numbers_in_words_and_digits_compare_equal():
-    assert numbers_in("seven troops, 1,200 people in 2016") == {"7", "1200", "2016"}
-
-
 MUSICALS = {
     "revival.txt": "Since 2019 the lawyer Billy Flynn has been played by Tony Yazbeck, who took over the "
                    "part from Brian O'Brien. The show is Chicago, the longest-running American musical "
@@ -143,15 +139,6 @@ def test_a_nationality_matches_the_country_the_passage_names(library, verifier):
     assert checked.unsupported == [] and checked.citations[0].verified
     other = verifier.verify("The Three Gorges Dam was built by the Japanese government [1].", passages)
     assert other.unsupported == ["The Three Gorges Dam was built by the Japanese government."]
-
-
-def test_name_forms_cover_country_people_plural_and_possessive():
-    assert word_forms("Chinese") & word_forms("China")
-    assert word_forms("French") & word_forms("France")
-    assert word_forms("Pakistani") & word_forms("Pakistan")
-    assert word_forms("Kennedys") & word_forms("Kennedy")
-    assert word_forms("Bishop's") & word_forms("Bishop")
-    assert not word_forms("Japanese") & word_forms("China")
 
 
 def test_a_bare_answer_is_checked_together_with_its_question(seeded, verifier):
