@@ -30,6 +30,13 @@ _NEGATION = re.compile(r"(?:\b(?:not|never|no longer|neither|nor)\b|n\s?['’]\s
 _CLAUSE = re.compile(r"[;:,.!?()]|\b(?:but|although|though|while|whereas|however)\b", re.I)
 _LOWER = re.compile(r"[a-z][a-z'’-]*")
 _FRAGMENT_WORDS = 4  # a claim of fewer words is a bare answer, not a sentence
+# Words that state a fact as uncertain, and the words a claim that repeats it keeps one of.
+_UNCERTAIN = re.compile(r"\b(?:unknown|uncertain|unclear|disputed|controversial|debated|unconfirmed|"
+                        r"theor(?:y|ies)|believed?|legends?|folklore|allegedly|reportedly|rumou?red|"
+                        r"speculat\w*|supposed(?:ly)?)\b", re.I)
+_HEDGED = re.compile(rf"{_UNCERTAIN.pattern}|\b(?:may|might|possibly|perhaps|probably|according|likely)\b",
+                     re.I)
+_ROLE_WINDOW = 6  # words either side of a role word ("written by") where its holder is named
 # Roles a small model mixes up: a songwriter stated as the singer, a producer as the director.
 _ROLES = {
     "performs": frozenset("sing sings sang sung singing singer singers vocal vocals vocalist vocalists "
@@ -118,8 +125,11 @@ def split_claims(text: str, passages: int) -> list[Claim]:
 
 
 def names_in(text: str, first: bool = False) -> set[str]:
-    """Capitalised words (after the first, unless asked): the names a text states, lower-cased."""
-    words = WORD.findall(text)[0 if first else 1:]
+    """Capitalised words: the names a text states, lower-cased. The first word counts when asked, or
+    when the next word is capitalised too (a name opening the sentence: "Bennet Omalu was ...")."""
+    words = WORD.findall(text)
+    opens_with_name = len(words) > 1 and words[1][0].isupper() and words[1].lower() not in NOT_NAMES
+    words = words[0 if first or opens_with_name else 1:]
     return {bare(w) for w in words if w[0].isupper() and w.lower() not in NOT_NAMES and len(w) > 1}
 
 
@@ -188,12 +198,33 @@ def misbinds_number(claim: str, support: str) -> bool:
 
 def swaps_role(claim: str, support: str) -> bool:
     """True when the claim states a role the support does not, and the support states another one
-    ("Carole King sings it" against "a song written by Gerry Goffin and Carole King")."""
+    ("Carole King sings it" against "a song written by Gerry Goffin and Carole King"), or when the
+    support gives the claimed role only to other names ("Kylie Minogue wrote it" against "recorded by
+    Kylie Minogue ... written by Cathy Dennis and Rob Davis")."""
     said = {w.lower() for w in WORD.findall(claim)}
     stated = {w.lower() for w in WORD.findall(support)}
     claimed = [words for words in _ROLES.values() if said & words]
-    return any(not stated & words for words in claimed) and any(
-        stated & words for words in _ROLES.values() if words not in claimed)
+    if any(not stated & words for words in claimed) and any(
+            stated & words for words in _ROLES.values() if words not in claimed):
+        return True
+    return any(_held_by_others(words, names_in(claim, True), support) for words in claimed)
+
+
+def _held_by_others(role: frozenset[str], names: set[str], support: str) -> bool:
+    """True when every word of the role in the support stands near other names and none of ``names``
+    (within its sentence)."""
+    near = []
+    for clause in re.split(r"[.;!?]\s", support):
+        words = WORD.findall(clause)
+        near += [{bare(w) for w in words[max(0, i - _ROLE_WINDOW):i + _ROLE_WINDOW + 1] if w[0].isupper()}
+                 for i, w in enumerate(words) if w.lower() in role]
+    return bool(near) and all(around and not around & names for around in near)
+
+
+def drops_hedge(claim: str, support: str) -> bool:
+    """True when the support states its fact as uncertain and the claim states it as certain ("The word
+    came from the tar exports" against "the exact etymology is unknown, but most folklore believe ...")."""
+    return bool(_UNCERTAIN.search(support)) and not _HEDGED.search(claim)
 
 
 def as_statement(claim: str, question: str) -> str:
@@ -247,6 +278,8 @@ class Verifier:
         """The best supporting sentence (else pair of neighbouring sentences) among the allowed passages."""
         statement = as_statement(claim, question)
         order = [i for i in np.argsort(-similarity) if allowed is None or spans[i].passage in allowed]
+        if drops_hedge(claim, spans[order[0]].text):  # the closest sentence says it is not certain
+            return Support(spans[order[0]], float(similarity[order[0]]), False)
         groups = ([i for i in order if i < singles], [i for i in order if i >= singles])
         for group in groups:
             for i in group:
