@@ -108,7 +108,6 @@ def token_stats(texts: list[str]) -> dict:
 
     tokenizer = load_tokenizer(model_folder())
     tokenizer.no_truncation()
-    tokenizer.no_padding()
     lengths = [len(piece.ids) for piece in tokenizer.encode_batch(texts)]
     return {"mean_tokens": sum(lengths) / len(lengths),
             "truncated_share": sum(n > MODEL_WINDOW for n in lengths) / len(lengths),

@@ -11,7 +11,6 @@ tests/test_encoder.py.
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -29,39 +28,45 @@ def model_folder() -> Path:
 
 
 def load_tokenizer(folder: Path):
-    """The fast WordPiece tokenizer, truncating at MAX_TOKENS and padding to the longest text."""
+    """The fast WordPiece tokenizer, truncating at MAX_TOKENS, not padding."""
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.enable_truncation(MAX_TOKENS)  # the file itself says 128 (sentence-transformers overrides it)
-    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    tokenizer.no_padding()  # the file pads to 128; batches are padded to their longest instead (pad)
     return tokenizer
 
 
-class MiniLM:
-    """The six-layer BERT encoder with mean pooling, in float32 or bfloat16, and its tokenizer."""
+def pad(pieces: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids and attention mask of a batch, padded with [PAD] (id 0) to its longest."""
+    lengths = np.array([len(piece) for piece in pieces])
+    ids = np.zeros((len(pieces), lengths.max()), dtype=np.int64)
+    for row, piece in zip(ids, pieces):
+        row[:len(piece)] = piece
+    mask = (np.arange(ids.shape[1]) < lengths[:, None]).astype(np.int64)  # a text may say "[PAD]" itself
+    return torch.from_numpy(ids), torch.from_numpy(mask)
 
-    def __init__(self, folder: Path, dtype: torch.dtype = torch.float32) -> None:
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+
+
+class MiniLM:
+    """The six-layer BERT encoder with mean pooling, in ``variant`` fp32 or bf16, and its tokenizer."""
+
+    def __init__(self, folder: Path, variant: str = "fp32") -> None:
         from safetensors.torch import load_file
 
         self.tokenizer = load_tokenizer(folder)
-        self._tokenizer_lock = threading.Lock()
-
         config = json.loads((folder / "config.json").read_text())
         self.heads = config["num_attention_heads"]
         self.layers = config["num_hidden_layers"]
         self.eps = config["layer_norm_eps"]
         weights = load_file(str(folder / "model.safetensors"))
-        self.w = {name.removeprefix("bert."): tensor.to(dtype) for name, tensor in weights.items()}
-        self.dtype = dtype
+        self.w = {name.removeprefix("bert."): tensor.to(DTYPES[variant]) for name, tensor in weights.items()}
 
-    def tokenize(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Token ids and attention mask of the texts, padded to the longest."""
-        with self._tokenizer_lock:  # one batch at a time: padding settings live on the shared tokenizer
-            pieces = self.tokenizer.encode_batch(texts)
-        ids = np.array([p.ids for p in pieces], dtype=np.int64)
-        mask = np.array([p.attention_mask for p in pieces], dtype=np.int64)
-        return torch.from_numpy(ids), torch.from_numpy(mask)
+    def word_pieces(self, texts: list[str]) -> list[list[int]]:
+        """The token ids of each text: [CLS], its word pieces (cut at MAX_TOKENS in all), [SEP]."""
+        return [encoding.ids for encoding in self.tokenizer.encode_batch(texts)]
 
     def __call__(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Unit-length sentence vectors (in the model's dtype) of a padded batch of token ids."""

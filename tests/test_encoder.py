@@ -10,7 +10,8 @@ from rag.engine import Engine
 from rag.errors import IndexMismatch
 
 MIXED = ["Seven soldiers died in the attack on the Pathankot air base.", "ferry", "",
-         "Ünïcödé 東京 — “quoted” naïve café, 3.5% in 2020/21", "The council met. " * 120]
+         "Ünïcödé 東京 — “quoted” naïve café, 3.5% in 2020/21", "The council met. " * 120,
+         "A text that says [PAD] and [CLS] itself"]
 
 
 @pytest.mark.parametrize("encoder, dtype", [("exact", "float32"), ("fast", "bfloat16")])
@@ -77,3 +78,10 @@ def test_remembered_vectors_are_the_encoders_and_only_new_texts_are_encoded(embe
     remembering.embed([a])
     assert counting.texts == [a, b, c, a]
     assert list(remembering.vectors) == [c, a]
+
+
+def test_batches_sorted_by_word_pieces_give_each_text_its_own_vector():
+    texts = [f"Report {n}: " + "the harbour council met again " * (n % 7) for n in range(21)] + MIXED
+    exact = Embedder(batch_size=4, encoder="exact")
+    alone = np.stack([exact.embed([t])[0] for t in texts])
+    assert np.abs(exact.embed(texts) - alone).max() <= 1e-5
