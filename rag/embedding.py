@@ -35,7 +35,7 @@ class Embedder:
     name = MODEL_NAME
     dimension = DIMENSION
 
-    def __init__(self, batch_size: int = 32, encoder: str = "fast", workers: int | None = None) -> None:
+    def __init__(self, batch_size: int = 16, encoder: str = "fast", workers: int | None = None) -> None:
         if encoder not in VARIANTS:
             raise ValueError(f"encoder must be one of {', '.join(VARIANTS)}, got {encoder!r}")
         self.batch_size = batch_size
@@ -132,7 +132,7 @@ class RememberingEmbedder:
 
 
 @cache
-def shared_embedder(batch_size: int = 32, encoder: str = "fast") -> Embedder:
+def shared_embedder(batch_size: int = 16, encoder: str = "fast") -> Embedder:
     """One Embedder per process and variant, so every engine in it shares the loaded model."""
     return Embedder(batch_size, encoder)
 
