@@ -63,13 +63,16 @@ def main() -> None:
 
 
 def generate(engine: Engine, set_name: str, q, prompt: str) -> dict:
-    """One question's passages, gate decision and raw model text."""
+    """One question's passages, gate decision and raw model text; a follow-up is condensed with its
+    conversation first, as `rag ask --llm` does."""
     began = time.perf_counter()
     pipeline = engine.pipeline
-    passages = pipeline.retrieve(q.question, engine.settings.top_k)
-    gated = pipeline.extractive.declines(q.question, passages)
-    raw = "" if gated else "".join(pipeline.generator.stream(q.question, passages))
+    query = pipeline.condenser.condense(q.question, [(h, "") for h in q.history])
+    passages = pipeline.retrieve(query, engine.settings.top_k)
+    gated = pipeline.extractive.declines(query, passages)
+    raw = "" if gated else "".join(pipeline.generator.stream(query, passages))
     return {"set": set_name, "id": q.id, "question": q.question if set_name == "seeds" else None,
+            "query": query if set_name == "seeds" else None,
             "answerable": q.answerable, "prompt": prompt, "gate_declined": gated, "raw": raw,
             "seconds": round(time.perf_counter() - began, 1),
             "passages": [passage_record(p) for p in passages]}

@@ -60,7 +60,7 @@ def sentence_verdicts(records: list[dict], verifier: Verifier, questions: dict):
         if not r["raw"].strip():
             continue
         found = passages(r["set"], r["passages"])
-        extra = {"question": questions[(r["set"], r["id"])]} if takes_question else {}
+        extra = {"question": asked(r, questions)} if takes_question else {}
         checked = verifier.verify(r["raw"], found, **extra)
         for claim in split_claims(r["raw"], len(found)):
             yield (r["set"], r["id"], claim.text), claim.text not in checked.unsupported
@@ -93,11 +93,16 @@ def print_declines(records: list[dict], questions: dict, verifier: Verifier, set
         final = gate + model
         if AnswerPolicy is not None:
             policy = AnswerPolicy(verifier, extractive, settings.strict)
-            final = gate + sum(not policy.answer(q := questions[(r["set"], r["id"])], q, r["raw"],
-                                                 passages(r["set"], r["passages"]), "gguf").answered
+            final = gate + sum(not policy.answer(questions[(r["set"], r["id"])], asked(r, questions),
+                                                 r["raw"], passages(r["set"], r["passages"]), "gguf").answered
                                for r in rows if not r["gate_declined"])
         print(f"{set_name}: answerable {len(rows)}, declined by the gate {gate}, by the model {model}, "
               f"in the final answer {final}")
+
+
+def asked(record: dict, questions: dict) -> str:
+    """What the model was asked: a follow-up as condensed with its conversation, else the question."""
+    return record.get("query") or questions[(record["set"], record["id"])]
 
 
 def print_unlabelled(records: list[dict], labels: dict) -> None:

@@ -168,7 +168,7 @@ class Pipeline:
         """The model's tokens, then its verified answer; the extractive one on a model fault."""
         text = ""
         try:
-            for token in self.generator.stream(question, passages):
+            for token in self.generator.stream(query, passages):  # a follow-up as it stands alone
                 text += token
                 yield TextPiece(token)
         except ModelFailed as fault:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conftest import SEED_FILE
 
+from rag.answer.conversation import standalone_query
 from rag.answer.extractive import NOT_FOUND
 
 
@@ -46,7 +47,16 @@ def test_us_delegation_answer_names_nathan_sales(seeded):
 def test_follow_up_uses_the_conversation(seeded):
     history = [("Who led the US delegation?", "Nathan Sales [1]")]
     answer = seeded.ask("And the Indian one?", history=history)
-    assert any("Mahaveer Singhvi" in c.quote for c in answer.citations)
+    assert "Mahaveer Singhvi" in answer.citations[0].quote
+
+
+def test_a_follow_up_about_another_one_becomes_the_previous_question_about_it():
+    assert standalone_query("And the Indian one?", [("Who led the American delegation?", "Sales.")]) \
+        == "Who led the Indian delegation?"
+    assert standalone_query("What about the blue one?", [("What is the price of the red car?", "")]) \
+        == "What is the price of the blue car?"
+    assert standalone_query("When did it happen?", [("Who won?", "")]) == "Who won? When did it happen?"
+    assert standalone_query("And the Indian one?", None) == "And the Indian one?"
 
 
 def test_citation_lookup_returns_the_quote_in_context(seeded):

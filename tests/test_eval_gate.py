@@ -45,17 +45,17 @@ def test_hybrid_retrieval_on_the_seed_set_stays_above_the_gate(seed_runs):
 
 
 def test_hybrid_answers_on_the_seed_set_stay_above_the_gate(seed_runs):
-    """The floor measured when the learned scorer shipped (21 of 28 right first, all 7 declined)."""
+    """The floor measured after the third session's answer changes (24 of 28 right first, 7 declined)."""
     run = seed_runs["hybrid"]
-    assert sum(map(_right, run["per_query"])) >= 28
-    assert run["answers"]["answer_in_first"] >= 0.8
+    assert sum(map(_right, run["per_query"])) >= 31
+    assert run["answers"]["answer_in_first"] >= 0.9
     assert run["declining"]["answered_share"] >= 0.92
     assert run["declining"]["declined_share"] == 1.0
     assert run["answers"]["median_sentences"] <= 2
     assert run["citations"]["from_gold_document"] >= 0.9
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 target not met yet: 7 of 28 answerable seed questions "
+@pytest.mark.xfail(strict=True, reason="issue 10 target not met yet: 4 of 28 answerable seed questions "
                    "lead with another sentence or are declined (see benchmarks/RESULTS.md)")
 def test_every_seed_question_is_answered_with_its_fact_first_or_declined(seed_runs):
     """The target: each answerable question's first quote holds its answer; each other one is declined."""

@@ -60,13 +60,14 @@ def number_of(body: dict, words: str) -> int:
     return next(int(n) for n, text in zip(passages[::2], passages[1::2]) if words in text)
 
 
-def test_a_follow_up_is_condensed_by_the_model_before_retrieval(seeded, fake):
+def test_a_follow_up_is_condensed_by_the_model_before_retrieval_and_answering(seeded, fake):
     fake.condensed = "Who led the Indian delegation?"
     fake.answer = lambda body: f"Mahaveer Singhvi led the Indian delegation [{number_of(body, 'Singhvi')}]."
     history = [("Who led the US delegation?", "Ambassador Nathan Sales led it [1].")]
     _, answer = collect(llm_engine(seeded, fake.url), "And the Indian one?", history=history)
     assert [r["messages"][0]["content"][:7] for r in fake.requests] == ["Rewrite", "You ans"]
     assert "Nathan Sales" in fake.requests[0]["messages"][1]["content"]
+    assert fake.requests[1]["messages"][1]["content"].endswith("Question: Who led the Indian delegation?")
     assert answer.citations[0].verified and "Mahaveer Singhvi" in answer.citations[0].quote
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.verification import Verifier, numbers_in, split_claims, word_forms
+from rag.answer.verification import Verifier, split_claims
 from rag.engine import Engine
 from rag.types import ScoredChunk
 
@@ -84,10 +84,6 @@ def test_markers_after_the_period_stay_with_their_sentence():
         ("Seven died.", [1], []), ("The base was hit.", [2], [5]), ("Done.", [1, 3], [])]
 
 
-def test_numbers_in_words_and_digits_compare_equal():
-    assert numbers_in("seven troops, 1,200 people in 2016") == {"7", "1200", "2016"}
-
-
 MUSICALS = {
     "revival.txt": "Since 2019 the lawyer Billy Flynn has been played by Tony Yazbeck, who took over the "
                    "part from Brian O'Brien. The show is Chicago, the longest-running American musical "
@@ -99,12 +95,18 @@ MUSICALS = {
                     "a number one hit in 1961.\n",
     "dam.txt": "The Three Gorges Dam spans the Yangtze river. It was built by the government of China "
                "and finished in 2012.\n",
+    "head.txt": "Can't Get You Out of My Head is a song recorded by Australian singer Kylie Minogue. It was "
+                "jointly written and produced by Cathy Dennis and Rob Davis.\n",
+    "heel.txt": "The exact origin of the nickname Tar Heel is unknown, but most folklore believe it comes "
+                "from the tar that North Carolina once exported.\n",
+    "cte.txt": "The pathologist Omalu published the first report of CTE in a former football player "
+               "in 2005.\n",
 }
 
 
 @pytest.fixture
 def library(engine: Engine, tmp_path) -> Engine:
-    """An engine over three short documents in a real Chroma folder."""
+    """An engine over seven short documents in a real Chroma folder."""
     folder = tmp_path / "library"
     folder.mkdir()
     for name, text in MUSICALS.items():
@@ -145,15 +147,6 @@ def test_a_nationality_matches_the_country_the_passage_names(library, verifier):
     assert other.unsupported == ["The Three Gorges Dam was built by the Japanese government."]
 
 
-def test_name_forms_cover_country_people_plural_and_possessive():
-    assert word_forms("Chinese") & word_forms("China")
-    assert word_forms("French") & word_forms("France")
-    assert word_forms("Pakistani") & word_forms("Pakistan")
-    assert word_forms("Kennedys") & word_forms("Kennedy")
-    assert word_forms("Bishop's") & word_forms("Bishop")
-    assert not word_forms("Japanese") & word_forms("China")
-
-
 def test_a_bare_answer_is_checked_together_with_its_question(seeded, verifier):
     question = "How many people were killed in the Mumbai attacks?"
     found = seeded.search(question, k=3)
@@ -179,6 +172,30 @@ def test_a_songwriter_stated_as_the_singer_is_not_verified(library, verifier):
     assert wrong.unsupported == ["Carole King sings Will You Love Me Tomorrow."]
     right = verifier.verify("Carole King wrote Will You Love Me Tomorrow with Gerry Goffin [1].", passages)
     assert right.unsupported == []
+
+
+def test_a_role_the_passage_gives_to_other_names_is_not_verified(library, verifier):
+    passages = passage_about(library, "Cathy Dennis")
+    wrong = verifier.verify("Kylie Minogue wrote Can't Get You Out of My Head [1].", passages)
+    assert wrong.unsupported == ["Kylie Minogue wrote Can't Get You Out of My Head."]
+    right = verifier.verify("Cathy Dennis and Rob Davis wrote Can't Get You Out of My Head [1].", passages)
+    assert right.unsupported == []
+
+
+def test_a_fact_the_passage_calls_uncertain_is_verified_only_as_uncertain(library, verifier):
+    passages = passage_about(library, "Tar Heel")
+    certain = "The nickname Tar Heel comes from the tar that North Carolina once exported [1]."
+    assert verifier.verify(certain, passages).unsupported == [certain.replace(" [1]", "")]
+    hedged = "Most folklore believe the nickname Tar Heel comes from the tar North Carolina exported [1]."
+    assert verifier.verify(hedged, passages).unsupported == []
+
+
+def test_a_name_that_opens_the_sentence_is_checked_too(library, verifier):
+    passages = passage_about(library, "Omalu")
+    invented = verifier.verify("Bennet Omalu published the first report of CTE in 2005 [1].", passages)
+    assert invented.unsupported == ["Bennet Omalu published the first report of CTE in 2005."]
+    stated = verifier.verify("Omalu published the first report of CTE in 2005 [1].", passages)
+    assert stated.unsupported == []
 
 
 def test_a_name_the_paragraph_or_the_question_states_earlier_counts(seeded, verifier):

@@ -10,14 +10,28 @@ _FOLLOW_UP = re.compile(
     r"her|this|that|those|these|there|the other|one|ones)\b", re.IGNORECASE)
 
 
+# "And the Indian one?" after "Who led the American delegation?": the word that changes, and where.
+_ANOTHER_ONE = re.compile(
+    r"^\s*(?:and|but|what about|how about)\s+(?:the\s+)?(?P<which>[\w'’-]+)\s+ones?\s*\??\s*$", re.IGNORECASE)
+_MODIFIED_NOUN = re.compile(
+    r"\bthe\s+(?P<which>[\w'’-]+)\s+(?!(?:of|in|on|at|for|to|and|or|by|with)\b)[a-z]\w*")
+
+
 def standalone_query(question: str, history: list[tuple[str, str]] | None) -> str:
     """The question alone, or with the previous question prepended when it reads as a follow-up.
 
-    ``history`` holds (user, assistant) turns, oldest first.
+    "And the Indian one?" after "Who led the American delegation?" becomes "Who led the Indian
+    delegation?": the previous question with its modifier swapped, since both joined would still
+    ask about the American one first. ``history`` holds (user, assistant) turns, oldest first.
     """
     if not history:
         return question
     previous = next((user for user, _ in reversed(history) if user.strip()), "")
+    if previous and (another := _ANOTHER_ONE.match(question)):
+        modified = list(_MODIFIED_NOUN.finditer(previous))
+        if modified:
+            at = modified[-1]
+            return f"{previous[:at.start('which')]}{another['which']}{previous[at.end('which'):]}"
     if previous and (len(question.split()) <= 6 or _FOLLOW_UP.search(question)):
         return f"{previous} {question}"
     return question

@@ -11,13 +11,14 @@ from functools import cache
 import numpy as np
 
 from rag.answer.answer_types import OTHER, question_type, typed_spans
+from rag.answer.wording import asked_count, counts_asked, forms_in, word_forms
 from rag.embedding import Embedder
 from rag.sentences import sentence_spans
 from rag.types import ScoredChunk
 
 FEATURES = ("similarity", "similarity_gap", "bm25", "overlap", "passage_rank", "passage_best",
             "type_match", "type_missing", "type_near", "first_in_passage", "length", "neighbour_similarity",
-            "names_in_context")
+            "names_in_context", "counts_asked")
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
     "a an the of in on at to for from by with and or but is are was were be been being do does "
@@ -121,6 +122,7 @@ def feature_matrix(query: str, found: list[Candidate], similarity: np.ndarray) -
     passage_best = _passage_best(found, similarity)
     neighbours = _neighbour_similarity(found, similarity)
     names = _names_in_context(query, found)
+    count = asked_count(query)
     rows = []
     for i, c in enumerate(found):
         spans = typed_spans(c.text, kind, query) if kind != OTHER else []
@@ -128,7 +130,8 @@ def feature_matrix(query: str, found: list[Candidate], similarity: np.ndarray) -
         rows.append((similarity[i], similarity[i] - similarity.max(), bm25[i], overlap,
                      1.0 / (1 + c.rank), passage_best[i], float(bool(spans)),
                      float(kind != OTHER and not spans), float(_near(c.text, spans, set(asked))),
-                     float(c.position == 0), math.log(1 + len(words[i])), neighbours[i], names[i]))
+                     float(c.position == 0), math.log(1 + len(words[i])), neighbours[i], names[i],
+                     float(counts_asked(c.text, count))))
     return np.array(rows, dtype=np.float64).reshape(len(found), len(FEATURES))
 
 
@@ -166,18 +169,23 @@ def _passage_best(found: list[Candidate], similarity: np.ndarray) -> np.ndarray:
 
 
 def _names_in_context(query: str, found: list[Candidate]) -> np.ndarray:
-    """Share of the question's names (capitalized words past its first) in the sentence or the one before.
+    """Share of the question's names (capitalized words past its first) that the sentence, the one
+    before it or its passage's title states in some form ("Pakistani" for "Pakistan").
 
     A sentence about another event often matches the question's wording but not its names ("The
     attack killed seven Indian troops." for a question about Mumbai); the sentence before it counts
-    because a sentence often names its subject only there ("They killed 166 people.").
+    because a sentence often names its subject only there ("They killed 166 people."), and the title
+    because news names the event there.
     """
-    names = set(content_words(" ".join(_NAME.findall(query.split(None, 1)[-1]))))
+    names = [w for w in _NAME.findall(query.split(None, 1)[-1]) if w.lower() not in _STOP]
     if not names:
         return np.ones(len(found))
     text = {(c.rank, c.position): c.text for c in found}
-    return np.array([len(names & set(content_words(text.get((c.rank, c.position - 1), "") + " " + c.text)))
-                     / len(names) for c in found])
+    shares = []
+    for c in found:
+        context = forms_in(f"{c.passage.chunk.title} {text.get((c.rank, c.position - 1), '')} {c.text}")
+        shares.append(sum(bool(word_forms(n) & context) for n in names) / len(names))
+    return np.array(shares)
 
 
 def _neighbour_similarity(found: list[Candidate], similarity: np.ndarray) -> np.ndarray:

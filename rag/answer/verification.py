@@ -8,41 +8,35 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.answer.citations import citation_id
+from rag.answer.wording import (
+    AUXILIARY,
+    HOW_MANY,
+    NOT_NAMES,
+    WORD,
+    bare,
+    counted,
+    forms_in,
+    numbers_in,
+    word_forms,
+)
 from rag.embedding import Embedder
 from rag.sentences import sentence_spans
 from rag.types import Citation, ScoredChunk, Sentence
 
 _MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-_TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?|[A-Za-z][A-Za-z'’-]*")  # numbers in digits, and words
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty".split())}
-_NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
-                      "eighty": "80", "ninety": "90", "hundred": "100", "thousand": "1000",
-                      "million": "1000000", "billion": "1000000000", "dozen": "12"})
-_NOT_NAMES = frozenset(
-    "i a an the this that these those it its he she they we you his her their our in on at of for to "
-    "and or but as by with from after before during when while if however also yes no according "
-    "in the".split())
-# Endings that turn a country into its people or a name into its plural ("China"/"Chinese" share "chin").
-_ENDINGS = ("ians", "ian", "ans", "ese", "ish", "an", "ia", "es", "a", "i", "s", "y")
-_IRREGULAR = {"french": "france", "dutch": "netherlands", "british": "britain", "swiss": "switzerland",
-              "spanish": "spain", "english": "england", "welsh": "wales", "irish": "ireland",
-              "scottish": "scotland", "danish": "denmark", "swedish": "sweden", "finnish": "finland",
-              "polish": "poland", "turkish": "turkey", "greek": "greece", "thai": "thailand",
-              "filipino": "philippines", "norwegian": "norway", "icelandic": "iceland",
-              "portuguese": "portugal", "peruvian": "peru", "arab": "arabia", "kiwi": "zealand"}
-_IRREGULAR.update({country: people for people, country in list(_IRREGULAR.items())})
 _NEGATION = re.compile(r"(?:\b(?:not|never|no longer|neither|nor)\b|n\s?['’]\s?t\b)(?!\s+(?:only|just)\b)",
                        re.I)
 _CLAUSE = re.compile(r"[;:,.!?()]|\b(?:but|although|though|while|whereas|however)\b", re.I)
-_AUXILIARY = frozenset("be is are was were been being do does did have has had can could will would "
-                       "shall should may might must also actually even ever".split())
 _LOWER = re.compile(r"[a-z][a-z'’-]*")
 _FRAGMENT_WORDS = 4  # a claim of fewer words is a bare answer, not a sentence
-_COUNTED_WORDS = 4  # words after a number that say what it counts ("six of them American citizens")
+# Words that state a fact as uncertain, and the words a claim that repeats it keeps one of.
+_UNCERTAIN = re.compile(r"\b(?:unknown|uncertain|unclear|disputed|controversial|debated|unconfirmed|"
+                        r"theor(?:y|ies)|believed?|legends?|folklore|allegedly|reportedly|rumou?red|"
+                        r"speculat\w*|supposed(?:ly)?)\b", re.I)
+_HEDGED = re.compile(rf"{_UNCERTAIN.pattern}|\b(?:may|might|possibly|perhaps|probably|according|likely)\b",
+                     re.I)
+_ROLE_WINDOW = 6  # words either side of a role word ("written by") where its holder is named
 # Roles a small model mixes up: a songwriter stated as the singer, a producer as the director.
 _ROLES = {
     "performs": frozenset("sing sings sang sung singing singer singers vocal vocals vocalist vocalists "
@@ -52,7 +46,6 @@ _ROLES = {
     "directs": frozenset("direct directs directed directing director directors".split()),
     "produces": frozenset("produce produces produced producing producer producers".split()),
 }
-_HOW_MANY = re.compile(r"\bhow (?:many|much)\s+(.*)", re.I)
 
 
 @dataclass(frozen=True)
@@ -131,33 +124,18 @@ def split_claims(text: str, passages: int) -> list[Claim]:
     return claims
 
 
-def numbers_in(text: str) -> set[str]:
-    """Numbers a text states, in digits ("seven" and "7" are the same)."""
-    return {value for token in _TOKEN.findall(text) if (value := _number_value(token))}
-
-
 def names_in(text: str, first: bool = False) -> set[str]:
-    """Capitalised words (after the first, unless asked): the names a text states, lower-cased."""
-    words = _WORD.findall(text)[0 if first else 1:]
-    return {_bare(w) for w in words if w[0].isupper() and w.lower() not in _NOT_NAMES and len(w) > 1}
+    """Capitalised words: the names a text states, lower-cased. The first word counts when asked, or
+    when the next word is capitalised too (a name opening the sentence: "Bennet Omalu was ...")."""
+    words = WORD.findall(text)
+    opens_with_name = len(words) > 1 and words[1][0].isupper() and words[1].lower() not in NOT_NAMES
+    words = words[0 if first or opens_with_name else 1:]
+    return {bare(w) for w in words if w[0].isupper() and w.lower() not in NOT_NAMES and len(w) > 1}
 
 
 def bare_answer(claim: str) -> bool:
     """True for an answer without a sentence around it ("166.", "Mahaveer Singhvi."): a number or name."""
-    return len(_WORD.findall(claim)) < _FRAGMENT_WORDS and bool(numbers_in(claim) or names_in(claim, True))
-
-
-def _bare(word: str) -> str:
-    """A word lower-cased without its possessive ending or stray apostrophes."""
-    return re.sub(r"['’]s$", "", word.lower()).strip("'’-")
-
-
-def word_forms(word: str) -> set[str]:
-    """A word and its stems: "Chinese" and "China" both give "chin", "Kennedys" gives "kennedy"."""
-    word = _bare(word)
-    forms = {word, *([_IRREGULAR[word]] if word in _IRREGULAR else [])}
-    forms |= {word[:-len(e)] for e in _ENDINGS if word.endswith(e) and len(word) - len(e) >= 4}
-    return forms
+    return len(WORD.findall(claim)) < _FRAGMENT_WORDS and bool(numbers_in(claim) or names_in(claim, True))
 
 
 def name_appears(name: str, source: str, source_forms: set[str]) -> bool:
@@ -176,7 +154,7 @@ def facts_match(claim: str, support: str, context: str = "", background: str = "
     if not numbers_in(claim) <= numbers_in(source):
         return False
     named = f"{source} {background}"
-    forms = {f for w in _WORD.findall(named) for f in word_forms(w)}
+    forms = forms_in(named)
     return all(name_appears(name, named, forms) for name in names_in(claim, bare_answer(claim)))
 
 
@@ -188,42 +166,17 @@ def contradicts(claim: str, passage: str) -> bool:
     """
     if _NEGATION.search(claim):
         return False
-    names = names_in(claim) | {_bare(w) for w in _WORD.findall(claim)[:1]}
-    verbs = {f for w in _LOWER.findall(claim.lower()) if w not in _AUXILIARY for f in word_forms(w)}
+    names = names_in(claim) | {bare(w) for w in WORD.findall(claim)[:1]}
+    verbs = {f for w in _LOWER.findall(claim.lower()) if w not in AUXILIARY for f in word_forms(w)}
     for clause in _CLAUSE.split(passage):
         negation = _NEGATION.search(clause or "")
         if not negation:
             continue
-        subject_forms = {f for w in _WORD.findall(clause[:negation.start()]) for f in word_forms(w)}
-        after = [w for w in _LOWER.findall(clause[negation.end():].lower()) if w not in _AUXILIARY][:1]
+        subject_forms = forms_in(clause[:negation.start()])
+        after = [w for w in _LOWER.findall(clause[negation.end():].lower()) if w not in AUXILIARY][:1]
         if after and word_forms(after[0]) & verbs and any(word_forms(n) & subject_forms for n in names):
             return True
     return False
-
-
-def counted(text: str) -> list[tuple[str, set[str]]]:
-    """Each number of a text with the forms of the words after it, up to the next number: what it counts."""
-    tokens = _TOKEN.findall(text)
-    values = [_number_value(t) for t in tokens]
-    out = []
-    for i, value in enumerate(values):
-        if value is None:
-            continue
-        after = []
-        for token, other in zip(tokens[i + 1:i + 1 + _COUNTED_WORDS], values[i + 1:]):
-            if other is not None:
-                break
-            if token.lower() not in _NOT_NAMES and token.lower() not in _AUXILIARY:
-                after.append(token)
-        out.append((value, {f for w in after for f in word_forms(w)}))
-    return out
-
-
-def _number_value(token: str) -> str | None:
-    """A token's number in digits, or None for a word that is no number."""
-    if token[0].isdigit():
-        return token.replace(",", "").rstrip(".")
-    return _NUMBER_WORDS.get(token.lower())
 
 
 def misbinds_number(claim: str, support: str) -> bool:
@@ -245,18 +198,39 @@ def misbinds_number(claim: str, support: str) -> bool:
 
 def swaps_role(claim: str, support: str) -> bool:
     """True when the claim states a role the support does not, and the support states another one
-    ("Carole King sings it" against "a song written by Gerry Goffin and Carole King")."""
-    said = {w.lower() for w in _WORD.findall(claim)}
-    stated = {w.lower() for w in _WORD.findall(support)}
+    ("Carole King sings it" against "a song written by Gerry Goffin and Carole King"), or when the
+    support gives the claimed role only to other names ("Kylie Minogue wrote it" against "recorded by
+    Kylie Minogue ... written by Cathy Dennis and Rob Davis")."""
+    said = {w.lower() for w in WORD.findall(claim)}
+    stated = {w.lower() for w in WORD.findall(support)}
     claimed = [words for words in _ROLES.values() if said & words]
-    return any(not stated & words for words in claimed) and any(
-        stated & words for words in _ROLES.values() if words not in claimed)
+    if any(not stated & words for words in claimed) and any(
+            stated & words for words in _ROLES.values() if words not in claimed):
+        return True
+    return any(_held_by_others(words, names_in(claim, True), support) for words in claimed)
+
+
+def _held_by_others(role: frozenset[str], names: set[str], support: str) -> bool:
+    """True when every word of the role in the support stands near other names and none of ``names``
+    (within its sentence)."""
+    near = []
+    for clause in re.split(r"[.;!?]\s", support):
+        words = WORD.findall(clause)
+        near += [{bare(w) for w in words[max(0, i - _ROLE_WINDOW):i + _ROLE_WINDOW + 1] if w[0].isupper()}
+                 for i, w in enumerate(words) if w.lower() in role]
+    return bool(near) and all(around and not around & names for around in near)
+
+
+def drops_hedge(claim: str, support: str) -> bool:
+    """True when the support states its fact as uncertain and the claim states it as certain ("The word
+    came from the tar exports" against "the exact etymology is unknown, but most folklore believe ...")."""
+    return bool(_UNCERTAIN.search(support)) and not _HEDGED.search(claim)
 
 
 def as_statement(claim: str, question: str) -> str:
     """A bare number answer with what the question counts ("166" + "how many American citizens
     died" -> "166 American citizens died"); any other claim as it is."""
-    asked = _HOW_MANY.search(question)
+    asked = HOW_MANY.search(question)
     return f"{claim} {asked.group(1)}" if asked and bare_answer(claim) and numbers_in(claim) else claim
 
 
@@ -304,6 +278,8 @@ class Verifier:
         """The best supporting sentence (else pair of neighbouring sentences) among the allowed passages."""
         statement = as_statement(claim, question)
         order = [i for i in np.argsort(-similarity) if allowed is None or spans[i].passage in allowed]
+        if drops_hedge(claim, spans[order[0]].text):  # the closest sentence says it is not certain
+            return Support(spans[order[0]], float(similarity[order[0]]), False)
         groups = ([i for i in order if i < singles], [i for i in order if i >= singles])
         for group in groups:
             for i in group:
