@@ -18,6 +18,7 @@ import torch
 from torch.nn import functional
 
 MAX_TOKENS = 256  # sentence_bert_config.json's max_seq_length: [CLS] + 254 word pieces + [SEP]
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}  # the variants stored on collections
 
 
 def model_folder() -> Path:
@@ -45,9 +46,6 @@ def pad(pieces: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         row[:len(piece)] = piece
     mask = (np.arange(ids.shape[1]) < lengths[:, None]).astype(np.int64)  # a text may say "[PAD]" itself
     return torch.from_numpy(ids), torch.from_numpy(mask)
-
-
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 
 class MiniLM:
