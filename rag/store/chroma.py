@@ -65,7 +65,7 @@ class ChromaStore:
         self.lexical = LexicalIndex(self, lexical_dir / name)
         self._consistent = False  # this process found no leftovers, and every write since completed
         self._changes = 0  # writes and removals begun or ended in this process
-        self._read: tuple[int, int, tuple[dict, dict]] | None = None  # (changes, records, what was read)
+        self._read: tuple | None = None  # (changes, counts, what was read) of the last full records read
 
     def records(self, ids: list[str] | None = None) -> dict[str, DocumentRecord]:
         """Every fully indexed document by id, or only those among ``ids``."""
@@ -83,10 +83,11 @@ class ChromaStore:
 
         Opening reads them up to three times (repair, BM25's catch-up, the consistency check), at
         0.25 s each for 3,750 documents; as the only writer, this process reads them again only
-        after a write of its own or when the number of records moved (a change made behind its back).
+        after a write of its own or when the numbers of records or chunks moved (a change made
+        behind its back).
         """
-        changes, records = self._changes, self.docs.count()
-        if not self.shared and self._read is not None and self._read[:2] == (changes, records):
+        changes, counts = self._changes, self.counts()
+        if not self.shared and self._read is not None and self._read[:2] == (changes, counts):
             done, pending = self._read[2]
             return dict(done), dict(pending)
         done: dict[str, DocumentRecord] = {}
@@ -98,7 +99,7 @@ class ChromaStore:
                 else:
                     done[doc_id] = _record(doc_id, meta)
         if self._changes == changes:  # no write of ours began or ended while reading
-            self._read = (changes, records, (dict(done), dict(pending)))
+            self._read = (changes, counts, (dict(done), dict(pending)))
         return done, pending
 
     def record(self, doc_id: str) -> DocumentRecord:
