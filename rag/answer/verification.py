@@ -212,7 +212,7 @@ def swaps_role(claim: str, support: str) -> bool:
 
 def _held_by_others(role: frozenset[str], names: set[str], support: str) -> bool:
     """True when every word of the role in the support stands near other names and none of ``names``
-    (within its sentence)."""
+    (within its clause: the text between ". ", "; ", "! " or "? ")."""
     near = []
     for clause in re.split(r"[.;!?]\s", support):
         words = WORD.findall(clause)
