@@ -55,11 +55,8 @@ def _add_login(app: FastAPI) -> None:
 
 def _mount_ui(app: FastAPI, runtime: Runtime) -> FastAPI:
     """The Gradio chat window at `/`, calling the same engine; Gradio learns each caller's role."""
-    import gradio as gr
+    from rag import window
 
-    from rag import window as ui
-
-    return gr.mount_gradio_app(app, ui.build(runtime.engine, runtime.conversations), path="/", css=ui.CSS,
-                               theme=ui.theme(), max_file_size=runtime.settings.max_upload_bytes,
-                               footer_links=[], run_history=False,
-                               auth_dependency=lambda request: auth.role_of(runtime.settings, request))
+    return window.mount(app, runtime.engine, runtime.conversations,
+                        max_file_size=runtime.settings.max_upload_bytes,
+                        role=lambda request: auth.role_of(runtime.settings, request))

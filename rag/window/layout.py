@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 
 import gradio as gr
+from fastapi import FastAPI, Request
 
 from rag.conversations import ConversationStore
 from rag.window import chat, conversations, documents
@@ -53,6 +54,14 @@ CONFIRM_DELETE = "(id, rest) => [id && confirm('{question}') ? id : null, rest]"
 def theme() -> gr.themes.Base:
     """The window's look."""
     return gr.themes.Soft()
+
+
+def mount(app: FastAPI, get_engine: EngineGetter, store: ConversationStore, *, max_file_size: int,
+          role: Callable[[Request], str | None]) -> FastAPI:
+    """``app`` with the window at `/`; ``role`` tells Gradio each caller's role."""
+    return gr.mount_gradio_app(app, build(get_engine, store), path="/", css=CSS, theme=theme(),
+                               max_file_size=max_file_size, footer_links=[], run_history=False,
+                               auth_dependency=role)
 
 
 def build(get_engine: EngineGetter, store: ConversationStore) -> gr.Blocks:
