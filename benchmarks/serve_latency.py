@@ -46,7 +46,8 @@ def start(index: Path, data: Path, collection: str = "documents",
     began = time.perf_counter()
     command = [sys.executable, "-m", "rag", "serve", "--port", str(port), "--index", str(index)]
     with open(log or os.devnull, "a") as out:
-        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        # cwd: `python -m` puts the working directory first on the path, before PYTHONPATH
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     while proc.poll() is None:
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
