@@ -166,3 +166,26 @@ def test_serve_on_a_locked_index_exits_with_one_clear_line(tmp_path):
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("Error: cannot serve: index folder") and "in use by another rag process" in last
     assert "Traceback" not in done.stderr
+
+
+GC_WHILE_SERVING = """
+import gc, sys
+import uvicorn
+
+def run(server):  # load as the server's startup would, then report instead of serving
+    while_loading = gc.isenabled()
+    server.config.app.state.runtime.load()
+    print(while_loading, gc.isenabled(), gc.get_freeze_count() > 0)
+
+uvicorn.Server.run = run
+from rag.cli import main
+main(["serve", "--port", sys.argv[1], "--index", sys.argv[2]], standalone_mode=False)
+"""
+
+
+def test_serve_loads_without_garbage_collection_then_freezes_what_it_loaded(tmp_path):
+    done = subprocess.run([sys.executable, "-c", GC_WHILE_SERVING, str(free_port()), str(tmp_path / "index")],
+                          env=rag_env(GRADIO_ANALYTICS_ENABLED="False"), capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True", "True"]
