@@ -44,6 +44,13 @@ def test_indexing_and_deleting_keep_bm25_in_step(seeded: Engine, settings):
     assert seeded.store.lexical_search("zebras savanna", 1) == []
 
 
+def test_words_match_with_or_without_their_accents(seeded: Engine, settings):
+    (settings.seeds_dir / "temple.txt").write_text("date 2021-03-01\nThe monuments of Hōryū-ji near Nara.\n")
+    seeded.index([settings.seeds_dir])
+    for query in ("Horyu-ji monuments", "Hōryū-ji", "HORYU"):
+        assert [r.chunk.title for r in seeded.store.lexical_search(query, 1)] == ["Temple"]
+
+
 def test_hybrid_is_the_default_and_scores_are_cosine_similarities(seeded: Engine):
     assert seeded.settings.retriever == "hybrid"
     results = seeded.search("How many Indian troops died in the Pathankot attack?", k=3)

@@ -28,7 +28,7 @@ from rag.types import Chunk, Document, Filters, ScoredChunk
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # bump when the schema or the analyzer changes: an index of another format is rebuilt
+FORMAT = 3  # bump when the schema or the analyzer changes: an index of another format is rebuilt
 _MARKER = "rag-lexical.json"
 _ANALYZER = "rag_en"
 # Lucene's English stop words (what BM25 used before, via bm25s), removed before stemming.
@@ -317,13 +317,14 @@ _ANALYZERS = threading.local()
 
 
 def analyzer():
-    """Words of two or more letters or digits, lower-cased, stop words out, Snowball-stemmed."""
+    """Words of two or more letters or digits, lower-cased, accents off, stop words out, Snowball-stemmed."""
     import tantivy
 
     made = getattr(_ANALYZERS, "value", None)
     if made is None:
         made = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(r"\w\w+"))
                 .filter(tantivy.Filter.lowercase())
+                .filter(tantivy.Filter.ascii_fold())  # Hōryū-ji is found by "horyu ji", and back
                 .filter(tantivy.Filter.custom_stopword(list(STOP_WORDS)))
                 .filter(tantivy.Filter.stemmer("english")).build())
         _ANALYZERS.value = made
