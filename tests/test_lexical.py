@@ -19,7 +19,7 @@ from rag.ingest.chunking import chunk_document
 from rag.ingest.loaders import sha256_text
 from rag.store.base import VectorSpace
 from rag.store.chroma import ChromaStore
-from rag.store.lexical import LexicalIndex, version
+from rag.store.lexical import ANALYSIS, FORMAT, LexicalIndex, version
 from rag.types import Document, Filters
 
 WIRE = ("Officials from the United States and India met on Thursday to discuss counterterrorism "
@@ -157,12 +157,14 @@ def _damage(folder, how: str) -> None:
         store_file = segments[-1].with_suffix(".store")
         store_file.write_bytes(store_file.read_bytes()[:-20])
     elif how == "another format":
-        (folder / "rag-lexical.json").write_text(json.dumps({"format": 0}))
+        (folder / "rag-lexical.json").write_text(json.dumps({"format": 0, "analysis": ANALYSIS}))
+    elif how == "another analysis":  # words made as before accents were folded
+        (folder / "rag-lexical.json").write_text(json.dumps({"format": FORMAT, "analysis": 1}))
 
 
 @pytest.mark.parametrize("how", ["meta.json deleted", "a segment file deleted",
                                  "bytes flipped inside a segment", "a segment file truncated",
-                                 "another format"])
+                                 "another format", "another analysis"])
 def test_damaged_or_missing_bm25_files_are_rebuilt_not_trusted(seeded, settings, embedder, caplog, how):
     query = "How many Indian troops died in the Pathankot attack?"
     before = [(r.chunk.id, r.lexical) for r in seeded.store.lexical.search(query, 5)]

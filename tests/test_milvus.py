@@ -93,6 +93,22 @@ def test_a_collection_built_with_another_encoder_is_refused(milvus_engine, embed
         Engine(other, embedder=_Variant(embedder, "fp32")).search("anything")
 
 
+@pytest.mark.parametrize("analysis, found_by", [(1, "Hōryū"), (2, "horyu")])
+def test_a_collection_keeps_the_word_analysis_its_terms_were_made_with(settings, embedder, milvus_url,
+                                                                       tmp_path, monkeypatch, analysis,
+                                                                       found_by):
+    (tmp_path / "temple.txt").write_text("date 2021-03-01\nThe monuments of Hōryū-ji near Nara.\n")
+    where = replace(settings, store=milvus_url, collection=next(_names))
+    monkeypatch.setattr("rag.store.milvus.ANALYSIS", analysis)  # analysis 1: made before accents folded
+    made = Engine(where, embedder=embedder)
+    made.index([tmp_path])
+    made.close()
+    monkeypatch.undo()
+    reopened = Engine(where, embedder=embedder)
+    assert [r.chunk.title for r in reopened.store.lexical_search(found_by, 1)] == ["Temple"]
+    reopened.close()
+
+
 def test_a_pending_record_with_a_live_lease_is_left_to_its_writer(milvus_engine):
     store = milvus_engine.store
     doc_id = next(iter(store.records()))

@@ -4,7 +4,8 @@ The store tells the index about every write and removal after it made them (``wr
 ``remove``), so a change costs time in proportion to the document. Every tantivy commit is atomic
 and each chunk carries its document's version, so after a crash between the store's step and the
 index's, ``sync`` finds the documents whose versions differ from the store's records and redoes
-only those. Files that fail tantivy's own checksums, or an index of another format, are rebuilt.
+only those. Files that fail tantivy's own checksums, or an index of another format or word
+analysis, are rebuilt.
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ from rag.types import Chunk, Document, Filters, ScoredChunk
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3  # bump when the schema or the analyzer changes: an index of another format is rebuilt
+FORMAT = 3  # bump when the schema changes: an index of another format or analysis is rebuilt
+# The analysis (what a text's words are), by version: 1 kept accents, 2 folds them; bump when it
+# changes. Milvus stores the analysed words, so its collections keep the analysis they were built
+# with (rag.store.milvus).
+ANALYSIS = 2
 _MARKER = "rag-lexical.json"
 _ANALYZER = "rag_en"
 # Lucene's English stop words (what BM25 used before, via bm25s), removed before stemming.
@@ -218,7 +223,7 @@ class LexicalIndex:
                     writer.add_document(_document(chunk, key))
 
     def _open(self) -> None:
-        """Open the index folder, rebuilding it empty when it is missing, damaged or of another format."""
+        """Open the index folder, rebuilding it empty when missing, damaged, of another format or analysis."""
         import tantivy
 
         if self._index is not None:
@@ -239,8 +244,8 @@ class LexicalIndex:
         if not (self.folder / _MARKER).is_file() or not tantivy.Index.exists(str(self.folder)):
             return "missing"
         try:
-            if json.loads((self.folder / _MARKER).read_text()).get("format") != FORMAT:
-                return "of another format"
+            if json.loads((self.folder / _MARKER).read_text()) != _marker():
+                return "of another format or analysis"
         except (OSError, ValueError):
             return "damaged (unreadable format marker)"
         bad = damaged_files(self.folder)
@@ -253,7 +258,7 @@ class LexicalIndex:
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True)
         tantivy.Index(_schema(), path=str(self.folder), reuse=False)
-        (self.folder / _MARKER).write_text(json.dumps({"format": FORMAT}))
+        (self.folder / _MARKER).write_text(json.dumps(_marker()))
         self._synced = False
 
     def _writer(self) -> _Writing:
@@ -289,6 +294,11 @@ class _Writing:
         self.index.reload()
 
 
+def _marker() -> dict[str, int]:
+    """What the index folder was made with: schema format and word analysis."""
+    return {"format": FORMAT, "analysis": ANALYSIS}
+
+
 def _document(chunk: Chunk, key: str):
     """The tantivy document of one chunk."""
     import tantivy
@@ -316,19 +326,22 @@ def _schema():
 _ANALYZERS = threading.local()
 
 
-def analyzer():
-    """Words of two or more letters or digits, lower-cased, accents off, stop words out, Snowball-stemmed."""
+def analyzer(analysis: int = ANALYSIS):
+    """Words of two or more letters or digits, lower-cased, accents off (from analysis 2), stop words
+    out, Snowball-stemmed."""
     import tantivy
 
-    made = getattr(_ANALYZERS, "value", None)
-    if made is None:
-        made = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(r"\w\w+"))
-                .filter(tantivy.Filter.lowercase())
-                .filter(tantivy.Filter.ascii_fold())  # Hōryū-ji is found by "horyu ji", and back
-                .filter(tantivy.Filter.custom_stopword(list(STOP_WORDS)))
-                .filter(tantivy.Filter.stemmer("english")).build())
-        _ANALYZERS.value = made
-    return made
+    if not hasattr(_ANALYZERS, "by_version"):
+        _ANALYZERS.by_version = {}
+    made = _ANALYZERS.by_version
+    if analysis not in made:
+        words = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(r"\w\w+"))
+                 .filter(tantivy.Filter.lowercase()))
+        if analysis >= 2:
+            words = words.filter(tantivy.Filter.ascii_fold())  # Hōryū-ji is found by "horyu ji", and back
+        made[analysis] = (words.filter(tantivy.Filter.custom_stopword(list(STOP_WORDS)))
+                          .filter(tantivy.Filter.stemmer("english")).build())
+    return made[analysis]
 
 
 def _parts(items: list[str], size: int) -> Iterator[list[str]]:

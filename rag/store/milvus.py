@@ -17,7 +17,7 @@ from rag.dates import date_number
 from rag.errors import DocumentNotFound, IndexMismatch
 from rag.store import milvus_schema as schema
 from rag.store.base import PENDING, DocumentRecord, VectorSpace, check_counts, leftovers
-from rag.store.lexical import analyzer
+from rag.store.lexical import ANALYSIS, analyzer
 from rag.types import Chunk, Document, Filters, ScoredChunk
 
 _WRITE_BATCH = 1000  # rows per upsert: one gRPC message stays far below its 64 MB limit
@@ -45,14 +45,14 @@ class MilvusStore:
         self.chunks = schema.CHUNKS_PREFIX + schema.encoded(name)
         self.docs = schema.DOCS_PREFIX + schema.encoded(name)
         self._create_missing()
-        self._check_model()
+        self.analysis = self._check_build()
         for collection in (self.chunks, self.docs):  # a restarted server holds every collection released
             self.client.load_collection(collection)
 
     def _create_missing(self) -> None:
         """Create both collections when absent (another process may create them at the same moment)."""
         properties = {"embed_model": self.space.model, "dimension": str(self.space.dimension),
-                      "embed_variant": self.space.variant}
+                      "embed_variant": self.space.variant, "lexical_analysis": str(ANALYSIS)}
         for full, create in ((self.chunks, lambda n: schema.create_chunks(self.client, n,
                                                                            self.space.dimension, properties)),
                              (self.docs, lambda n: schema.create_docs(self.client, n))):
@@ -76,8 +76,9 @@ class MilvusStore:
             time.sleep(0.2 * (attempt + 1))
         return False
 
-    def _check_model(self) -> None:
-        """Refuse a collection built with another encoder or encoder variant."""
+    def _check_build(self) -> int:
+        """Refuse a collection built with another encoder or encoder variant; return the version of
+        the word analysis its stored terms were made with (rag.store.lexical.analyzer)."""
         meta = self.client.describe_collection(self.chunks).get("properties", {})
         built = (meta.get("embed_model"), meta.get("dimension"), meta.get("embed_variant"))
         space = self.space
@@ -87,6 +88,7 @@ class MilvusStore:
                 f"{built[2]}), but this process embeds with {space.model} (dimension "
                 f"{space.dimension}, {space.variant}); rebuild it with "
                 f"`rag index --rebuild --collection {self.name} PATH`")
+        return int(meta.get("lexical_analysis", 1))  # collections made before it was recorded: 1
 
     # -- records -------------------------------------------------------------------------------
 
@@ -125,7 +127,7 @@ class MilvusStore:
             now = time.time()
             self.client.upsert(self.docs, [_pending_row(i, now) for i in part])
             self.client.delete(self.chunks, filter=f"doc_id in {_strings(part)}")
-        analyse = analyzer().analyze
+        analyse = analyzer(self.analysis).analyze
         terms = [analyse(f"{c.title}\n{c.text}") for c in chunks]
         for i in range(0, len(chunks), _WRITE_BATCH):
             rows = [_chunk_row(c, v, t) for c, v, t in zip(chunks[i:i + _WRITE_BATCH],
@@ -176,7 +178,7 @@ class MilvusStore:
 
     def lexical_search(self, query: str, k: int, filters: Filters = Filters()) -> list[ScoredChunk]:
         """The k chunks with the highest BM25 score (Milvus's BM25 function), best first."""
-        terms = query_terms(query)
+        terms = query_terms(query, self.analysis)
         if not terms:
             return []
         hits = self.client.search(self.chunks, data=[terms], anns_field="sparse", limit=k,
@@ -193,7 +195,7 @@ class MilvusStore:
         expr = date_filter(filters)
         requests = [AnnSearchRequest(data=[_floats(vector)], anns_field="vector", limit=depth,
                                      param={"metric_type": "COSINE"}, expr=expr)]
-        terms = query_terms(query)
+        terms = query_terms(query, self.analysis)
         if terms:
             requests.append(AnnSearchRequest(data=[terms], anns_field="sparse", limit=depth,
                                              param={"metric_type": "BM25"}, expr=expr))
@@ -290,9 +292,9 @@ def date_filter(filters: Filters) -> str:
     return " and ".join(clauses)
 
 
-def query_terms(query: str) -> str:
+def query_terms(query: str, analysis: int) -> str:
     """The query analysed as the chunks were (rag.store.lexical.analyzer), joined by spaces."""
-    return " ".join(analyzer().analyze(query))
+    return " ".join(analyzer(analysis).analyze(query))
 
 
 def _parts(items: list, size: int) -> Iterator[list]:
