@@ -7,7 +7,7 @@ import sys
 from types import ModuleType
 
 # gradio 6's `ComponentMeta` rewrites the `.pyi` stub of each of its ~81 components whenever gradio is
-# imported (reading and `ast`-parsing every component's source: about 0.9 s of a 2.3 s import, on every
+# imported (reading and `ast`-parsing every component's source: about 1.1 s of a 2.3 s import, on every
 # `rag serve` start). The stubs only serve gradio's own developers' editors and the wheel ships them;
 # no setting turns this off, and `gradio/__init__` imports every component, so the function is swapped
 # for a no-op right after `gradio.component_meta` runs. If gradio changes, nothing is swapped.
