@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.abc
 import sys
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
 from types import ModuleType
 
 # gradio 6's `ComponentMeta` rewrites the `.pyi` stub of each of its ~81 components whenever gradio is
@@ -28,7 +30,8 @@ def _leave_stubs(*_args: object, **_kwargs: object) -> None:
 class _StubSkipper(importlib.abc.MetaPathFinder):
     """Finds `gradio.component_meta` as the other finders would, with a loader that swaps the writer."""
 
-    def find_spec(self, name: str, path, target=None):
+    def find_spec(self, name: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> ModuleSpec | None:
         if name != MODULE:
             return None
         sys.meta_path.remove(self)  # needed once
@@ -47,7 +50,7 @@ class _SwappingLoader(importlib.abc.Loader):
     def __init__(self, loader: importlib.abc.Loader) -> None:
         self.loader = loader
 
-    def create_module(self, spec):
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return self.loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
@@ -55,5 +58,5 @@ class _SwappingLoader(importlib.abc.Loader):
         if callable(getattr(module, FUNCTION, None)):
             setattr(module, FUNCTION, _leave_stubs)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> object:  # get_source, get_filename, ... of the real loader
         return getattr(self.loader, name)
