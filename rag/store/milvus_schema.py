@@ -80,8 +80,9 @@ def create_chunks(client, full_name: str, dimension: int, properties: dict[str, 
     schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
     schema.add_field("text", DataType.VARCHAR, max_length=TEXT_BYTES)
-    # Our own analysis (Snowball stems, no stop words) joined by spaces: Milvus Lite has no stemmer,
-    # and a plain whitespace-and-lowercase analyzer gives the same terms on Lite and Standalone.
+    # Our own analysis (rag.store.lexical: stop words out, Snowball stems, accents folded) joined by
+    # spaces: Milvus Lite has no stemmer, and a plain whitespace-and-lowercase analyzer gives the same
+    # terms on Lite and Standalone.
     schema.add_field("terms", DataType.VARCHAR, max_length=TEXT_BYTES, enable_analyzer=True,
                      analyzer_params={"tokenizer": "standard"})
     schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
