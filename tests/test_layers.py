@@ -13,7 +13,7 @@ from rag.settings import PROJECT_ROOT
 
 LAYERS = [  # module prefixes, lowest first; a module may import its own layer and the ones below
     ("rag.types", "rag.settings", "rag.errors", "rag.dates", "rag.sentences", "rag.embedding", "rag.minilm",
-     "rag.progress"),
+     "rag.progress", "rag.roles"),
     ("rag.store",),
     ("rag.ingest",),
     ("rag.retrieve",),
@@ -52,6 +52,13 @@ def test_every_import_points_down_or_sideways():
     upward = [(m, i) for m, imported in modules().items() for i in imported
               if layer(i) > layer(m)]
     assert upward == []
+
+
+def test_the_window_does_not_import_the_api():
+    """The server mounts the window, so rag.api imports rag.window; never the other way."""
+    crossing = [(m, i) for m, imported in modules().items() for i in imported
+                if m.startswith("rag.window") and i.startswith("rag.api")]
+    assert crossing == []
 
 
 def test_the_modules_import_each_other_without_cycles():

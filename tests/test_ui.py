@@ -9,9 +9,9 @@ import pytest
 from conftest import PATHANKOT
 
 from rag.answer.conversation import history_pairs
-from rag.api.auth import NEED_WRITE
 from rag.conversations import ConversationStore
 from rag.errors import NotReady
+from rag.roles import NEED_WRITE
 from rag.types import Answer, Sentence
 from rag.window import chat as ui
 from rag.window import conversations, documents

@@ -17,15 +17,14 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from rag.roles import NEED_WRITE, READ, WRITE, may_write
 from rag.settings import Settings
 
-WRITE, READ = "write", "read"
 COOKIE = "rag_session"
 OPEN_PATHS = ("/healthz", "/login", "/logout")  # everything else needs a role
 GRADIO_WRITES = ("/gradio_api/upload", "/gradio_api/process_recording", "/gradio_api/vibe-",
                  "/gradio_api/undo-vibe-", "/gradio_api/dev/")  # files onto the server, code edits
 NEED_TOKEN = "missing or wrong token (send Authorization: Bearer TOKEN, or log in at /login)"
-NEED_WRITE = "this token may read but not change the documents (uploads and deletes need RAG_API_TOKEN)"
 
 
 def tokens(settings: Settings) -> dict[str, str]:
@@ -64,11 +63,6 @@ def role_of(settings: Settings, conn: HTTPConnection) -> str | None:
     role = cookie.partition(".")[0]
     signed = role in tokens(settings) and session_value(settings, role)
     return role if signed and hmac.compare_digest(cookie.encode(), signed.encode()) else None
-
-
-def may_write(role: str | None) -> bool:
-    """Whether a role may upload and delete."""
-    return role == WRITE
 
 
 class AuthGuard:

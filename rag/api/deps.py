@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rag.api import auth
 from rag.api.runtime import Runtime
+from rag.roles import NEED_WRITE, may_write
 
 _bearer = HTTPBearer(auto_error=False, description="RAG_API_TOKEN (everything) or RAG_READ_TOKEN (no "
                      "uploads or deletes); required when RAG_API_TOKEN is set.")
@@ -40,5 +41,5 @@ def require_read(request: Request, runtime: RuntimeDep, _: Credentials) -> None:
 
 def require_write(request: Request, runtime: RuntimeDep, _: Credentials) -> None:
     """RAG_API_TOKEN (or none needed): uploads and deletes."""
-    if not auth.may_write(_role(request, runtime)):
-        raise HTTPException(403, auth.NEED_WRITE)
+    if not may_write(_role(request, runtime)):
+        raise HTTPException(403, NEED_WRITE)

@@ -10,7 +10,7 @@ from pathlib import Path
 import gradio as gr
 
 from rag import uploads
-from rag.api.auth import NEED_WRITE, may_write
+from rag.roles import NEED_WRITE, may_write
 from rag.serialize import public_source
 from rag.store.base import DocumentRecord
 from rag.uploads import FileReport, ingest
