@@ -15,18 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from index_speed import cpu_seconds, subset
 
 from rag.minilm import MiniLM, model_folder
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path("/work/shared/eval/realtimeqa_news/corpus.jsonl")
 CORES = len(os.sched_getaffinity(0))
 CONFIGS = {  # name -> (variant, batch size, worker threads, torch threads per forward, batches sorted by)
     "bf16": ("bf16", 16, CORES, 1, "pieces"),
@@ -53,10 +51,7 @@ def chunk_texts(limit: int) -> list[str]:
 
     settings = Settings.load(environ={})
     with tempfile.TemporaryDirectory() as tmp:
-        subset = Path(tmp) / "corpus.jsonl"
-        with CORPUS.open(encoding="utf-8") as src:
-            subset.write_text("".join(line for _, line in zip(range(limit), src)), encoding="utf-8")
-        docs = load_file(subset)
+        docs = load_file(subset(limit, Path(tmp)))
     return [embedding_text(c, settings.title_in_chunk) for d in docs
             for c in chunk_document(d, settings.chunk_size, settings.chunk_overlap)]
 
@@ -83,12 +78,6 @@ class Int8MiniLM(MiniLM):
 def _key(prefix: str) -> str:
     """A module name for a weight prefix (module names cannot hold dots)."""
     return prefix.rstrip(".").replace(".", "/")
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process so far, all threads."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def run(config: tuple, texts: list[str]) -> tuple[np.ndarray, float, float, float]:

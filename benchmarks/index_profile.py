@@ -12,22 +12,15 @@ same inputs (title + chunk text), embedded afterwards in the same process.
 from __future__ import annotations
 
 import argparse
-import resource
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from index_speed import subset
+from index_speed import cpu_seconds, subset
 
 Span = tuple[float, float]
 STALL = 0.02  # seconds: a later wake-up of the watcher counts as a stall
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process so far (all threads)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 class Watcher:
