@@ -177,14 +177,14 @@ def _names_in_context(query: str, found: list[Candidate]) -> np.ndarray:
     because a sentence often names its subject only there ("They killed 166 people."), and the title
     because news names the event there.
     """
-    names = [w for w in _NAME.findall(query.split(None, 1)[-1]) if w.lower() not in _STOP]
+    names = [word_forms(w) for w in _NAME.findall(query.split(None, 1)[-1]) if w.lower() not in _STOP]
     if not names:
         return np.ones(len(found))
     text = {(c.rank, c.position): c.text for c in found}
     shares = []
     for c in found:
         context = forms_in(f"{c.passage.chunk.title} {text.get((c.rank, c.position - 1), '')} {c.text}")
-        shares.append(sum(bool(word_forms(n) & context) for n in names) / len(names))
+        shares.append(sum(bool(forms & context) for forms in names) / len(names))
     return np.array(shares)
 
 
