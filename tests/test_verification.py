@@ -166,36 +166,27 @@ def test_a_number_that_counts_something_else_in_the_passage_is_not_verified(seed
     assert verifier.verify(right, found, question).unsupported == []
 
 
-def test_a_songwriter_stated_as_the_singer_is_not_verified(library, verifier):
-    passages = passage_about(library, "Carole King")
-    wrong = verifier.verify("Carole King sings Will You Love Me Tomorrow [1].", passages)
-    assert wrong.unsupported == ["Carole King sings Will You Love Me Tomorrow."]
-    right = verifier.verify("Carole King wrote Will You Love Me Tomorrow with Gerry Goffin [1].", passages)
-    assert right.unsupported == []
-
-
-def test_a_role_the_passage_gives_to_other_names_is_not_verified(library, verifier):
-    passages = passage_about(library, "Cathy Dennis")
-    wrong = verifier.verify("Kylie Minogue wrote Can't Get You Out of My Head [1].", passages)
-    assert wrong.unsupported == ["Kylie Minogue wrote Can't Get You Out of My Head."]
-    right = verifier.verify("Cathy Dennis and Rob Davis wrote Can't Get You Out of My Head [1].", passages)
-    assert right.unsupported == []
-
-
-def test_a_fact_the_passage_calls_uncertain_is_verified_only_as_uncertain(library, verifier):
-    passages = passage_about(library, "Tar Heel")
-    certain = "The nickname Tar Heel comes from the tar that North Carolina once exported [1]."
-    assert verifier.verify(certain, passages).unsupported == [certain.replace(" [1]", "")]
-    hedged = "Most folklore believe the nickname Tar Heel comes from the tar North Carolina exported [1]."
-    assert verifier.verify(hedged, passages).unsupported == []
-
-
-def test_a_name_that_opens_the_sentence_is_checked_too(library, verifier):
-    passages = passage_about(library, "Omalu")
-    invented = verifier.verify("Bennet Omalu published the first report of CTE in 2005 [1].", passages)
-    assert invented.unsupported == ["Bennet Omalu published the first report of CTE in 2005."]
-    stated = verifier.verify("Omalu published the first report of CTE in 2005 [1].", passages)
-    assert stated.unsupported == []
+@pytest.mark.parametrize(("about", "wrong", "right"), [
+    pytest.param("Carole King", "Carole King sings Will You Love Me Tomorrow [1].",
+                 "Carole King wrote Will You Love Me Tomorrow with Gerry Goffin [1].",
+                 id="a songwriter stated as the singer"),
+    pytest.param("Cathy Dennis", "Kylie Minogue wrote Can't Get You Out of My Head [1].",
+                 "Cathy Dennis and Rob Davis wrote Can't Get You Out of My Head [1].",
+                 id="a role the passage gives to other names"),
+    pytest.param("Tar Heel",
+                 "The nickname Tar Heel comes from the tar that North Carolina once exported [1].",
+                 "Most folklore believe the nickname Tar Heel comes from the tar North Carolina "
+                 "exported [1].",
+                 id="a fact the passage calls uncertain, stated as certain"),
+    pytest.param("Omalu", "Bennet Omalu published the first report of CTE in 2005 [1].",
+                 "Omalu published the first report of CTE in 2005 [1].",
+                 id="a name that opens the sentence"),
+])
+def test_a_claim_the_passage_words_otherwise_is_not_verified_and_its_right_form_is(
+        library, verifier, about, wrong, right):
+    passages = passage_about(library, about)
+    assert verifier.verify(wrong, passages).unsupported == [wrong.replace(" [1]", "")]
+    assert verifier.verify(right, passages).unsupported == []
 
 
 def test_a_name_the_paragraph_or_the_question_states_earlier_counts(seeded, verifier):
