@@ -93,7 +93,7 @@ def main() -> None:
         print("writes (start + seconds):", ", ".join(f"{s - began:.1f}+{e - s:.2f}" for s, e in writes))
         inputs = [embedding_text(c, settings.title_in_chunk) for c in engine.store.all_chunks()]
         began, cpu = time.perf_counter(), cpu_seconds()
-        engine.embedder.embed(inputs)
+        engine.embedder.embed(inputs, engine.store.space.document_pieces)
         alone, alone_cpu = time.perf_counter() - began, cpu_seconds() - cpu
         print(f"encoder alone on the same inputs: {alone:.1f}s wall, {alone_cpu:.1f}s CPU; overhead "
               f"{100 * (wall / alone - 1):+.1f}% wall, {100 * (used / alone_cpu - 1):+.1f}% CPU")

@@ -58,7 +58,8 @@ def run_ours(corpus: Path, index: Path, encoder: str, size: int, overlap: int) -
     chunks = list(engine.store.all_chunks())
     texts = [c.text for c in chunks]
     began, cpu = time.perf_counter(), cpu_seconds()
-    engine.embedder.embed([embedding_text(c, settings.title_in_chunk) for c in chunks])  # what it embedded
+    engine.embedder.embed([embedding_text(c, settings.title_in_chunk) for c in chunks],  # what it embedded
+                          engine.store.space.document_pieces)
     out["encoder_alone"] = time.perf_counter() - began
     out["encoder_alone_cpu"] = cpu_seconds() - cpu
     began = time.perf_counter()

@@ -10,8 +10,8 @@ from functools import cached_property
 from pathlib import Path
 
 from rag.answer.citations import CitationLookup, resolve
-from rag.embedding import Embedder, shared_embedder
-from rag.errors import CollectionNotFound
+from rag.embedding import DOCUMENT_PIECES, Embedder, shared_embedder
+from rag.errors import CollectionNotFound, IndexMismatch
 from rag.ingest.indexer import ChunkingOptions, IndexReport, Progress, index_paths
 from rag.pipeline import Event, History, Pipeline, build_pipeline
 from rag.settings import Settings
@@ -45,7 +45,8 @@ class Engine:
 
     def _open_store(self) -> Store:
         """The collection, checked against the model this process embeds with."""
-        space = VectorSpace(self.embedder.name, self.embedder.dimension, self.embedder.variant)
+        e = self.embedder
+        space = VectorSpace(e.name, e.dimension, e.variant, DOCUMENT_PIECES)
         return self.catalog.open(self.settings.collection, space)
 
     @cached_property
@@ -87,11 +88,25 @@ class Engine:
                 raise CollectionNotFound(f"no collection named {self.settings.collection!r} in {source}")
             origin = Engine(replace(self.settings, store=source), self.embedder, catalog)
             with self.write_lock:
+                self._take_space(origin.store.space, source)
                 report = copy_index(origin.store, self.store, progress)
                 self.store.sync()
                 return report
         finally:
             catalog.close()
+
+    def _take_space(self, space: VectorSpace, source: str) -> None:
+        """Let an empty collection take the vector space of vectors copied into it; refuse a mix."""
+        if self.store.space == space:
+            return
+        if self.store.count() > 0:
+            raise IndexMismatch(
+                f"collection {self.settings.collection!r} holds vectors of the first "
+                f"{self.store.space.document_pieces} word pieces of each chunk, {source} of the first "
+                f"{space.document_pieces}: copy into an empty collection, or re-embed with `rag index`")
+        self.catalog.drop(self.settings.collection)
+        self.store = self.catalog.open(self.settings.collection, space)
+        self.__dict__.pop("pipeline", None)  # its stages hold the dropped store
 
     def _rebuild(self) -> None:
         """Drop the collection whatever it holds (even one built with another model), then reopen it."""
@@ -123,7 +138,7 @@ class Engine:
             chunks, records = read_back(self.store)
             self._rebuild()
             written = rewrite(self.store, chunks, records, lambda batch: self.embedder.embed(
-                [embedding_text(c, s.title_in_chunk) for c in batch]))
+                [embedding_text(c, s.title_in_chunk) for c in batch], self.store.space.document_pieces))
             self.store.sync()
             return written
 

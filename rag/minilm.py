@@ -62,9 +62,14 @@ class MiniLM:
         weights = load_file(str(folder / "model.safetensors"))
         self.w = {name.removeprefix("bert."): tensor.to(DTYPES[variant]) for name, tensor in weights.items()}
 
-    def word_pieces(self, texts: list[str]) -> list[list[int]]:
-        """The token ids of each text: [CLS], its word pieces (cut at MAX_TOKENS in all), [SEP]."""
-        return [encoding.ids for encoding in self.tokenizer.encode_batch(texts)]
+    def word_pieces(self, texts: list[str], max_tokens: int | None = None) -> list[list[int]]:
+        """The token ids of each text: [CLS], its word pieces (cut at MAX_TOKENS in all, or at
+        ``max_tokens`` when smaller), [SEP]."""
+        ids = [encoding.ids for encoding in self.tokenizer.encode_batch(texts)]
+        if max_tokens is None or max_tokens >= MAX_TOKENS:
+            return ids
+        # the same as the tokenizer's own truncation at max_tokens: [CLS] + first pieces + [SEP]
+        return [i if len(i) <= max_tokens else i[:max_tokens - 1] + i[-1:] for i in ids]
 
     def __call__(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Unit-length sentence vectors (in the model's dtype) of a padded batch of token ids."""

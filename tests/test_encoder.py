@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.embedding import Embedder, RememberingEmbedder
+from rag.embedding import DOCUMENT_PIECES, Embedder, RememberingEmbedder
 from rag.engine import Engine
 from rag.errors import IndexMismatch
+from rag.ingest.indexer import embedding_text
+from rag.store import VectorSpace, catalog_for
 
 MIXED = ["Seven soldiers died in the attack on the Pathankot air base.", "ferry", "",
          "Ünïcödé 東京 — “quoted” naïve café, 3.5% in 2020/21", "The council met. " * 120,
@@ -85,3 +87,53 @@ def test_batches_sorted_by_word_pieces_give_each_text_its_own_vector():
     exact = Embedder(batch_size=4, encoder="exact")
     alone = np.stack([exact.embed([t])[0] for t in texts])
     assert np.abs(exact.embed(texts) - alone).max() <= 1e-5
+
+
+# One chunk of about 160 word pieces whose second half is about something else than its first.
+TWO_TOPICS = (
+    "The harbour council met on Tuesday to debate the winter ferry timetable, which islanders say "
+    "leaves them stranded for days whenever storms close the crossing to the mainland. Councillors "
+    "agreed to ask the operator for an extra morning sailing, a cheaper fare for pupils and a "
+    "waiting room with heating at the pier, and to publish the sailing times a month ahead so that "
+    "families can plan hospital visits. In the evening the town's football "
+    "club lost its cup semi-final on penalties after a late equaliser by the visiting striker, and "
+    "the coach blamed a waterlogged pitch and two injuries in the first half for the defeat that "
+    "ends the club's best season in a decade; supporters sang until midnight outside the stadium "
+    "and the captain promised a new squad, a younger goalkeeper and a title challenge next spring.")
+
+
+def _stored_and_expected(engine: Engine, folder) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The stored vector of a one-chunk document, and the chunk embedded whole and cut at 128 pieces."""
+    (folder / "town.txt").write_text(TWO_TOPICS, encoding="utf-8")
+    engine.index([folder / "town.txt"])
+    [chunk] = engine.store.all_chunks()
+    text = embedding_text(chunk, engine.settings.title_in_chunk)
+    assert len(engine.embedder.model.word_pieces([text])[0]) > 150
+    stored = engine.store.embeddings([chunk.id])[chunk.id]
+    return stored, engine.embedder.embed([text])[0], engine.embedder.embed([text], DOCUMENT_PIECES)[0]
+
+
+def test_chunks_are_embedded_from_their_first_128_word_pieces_and_the_collection_records_it(
+        engine, tmp_path):
+    stored, whole, cut = _stored_and_expected(engine, tmp_path)
+    assert DOCUMENT_PIECES == 128 and engine.store.space.document_pieces == 128
+    assert engine.store.chunks.metadata["document_pieces"] == 128
+    assert stored @ cut > 0.9999 and stored @ whole < 0.98
+
+
+def test_a_collection_made_before_the_cut_goes_on_embedding_whole_chunks(settings, embedder, tmp_path):
+    catalog = catalog_for(settings)  # as an earlier version made it: 256 pieces, the default space
+    catalog.open(settings.collection, VectorSpace(embedder.name, embedder.dimension, embedder.variant))
+    catalog.close()
+    engine = Engine(settings, embedder=embedder)
+    try:
+        stored, whole, cut = _stored_and_expected(engine, tmp_path)
+        assert engine.store.space.document_pieces == 256
+        assert stored @ whole > 0.9999 and stored @ cut < 0.98
+    finally:
+        engine.close()
+
+
+def test_a_space_without_a_recorded_cut_is_the_whole_window():
+    space = VectorSpace("m", 3, "bf16", DOCUMENT_PIECES)
+    assert space.as_built(None).document_pieces == 256 and space.as_built(128) == space

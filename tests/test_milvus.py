@@ -13,7 +13,7 @@ from rag.errors import CollectionNotFound, IndexMismatch
 from rag.retrieve import fusion
 from rag.retrieve.retrievers import make_retriever, similarities
 from rag.settings import Settings
-from rag.store import milvus_schema
+from rag.store import VectorSpace, catalog_for, milvus_schema
 from rag.types import Filters
 
 pytest.importorskip("pymilvus")
@@ -161,6 +161,27 @@ def test_an_index_moves_from_a_chroma_folder_into_milvus_without_re_embedding(se
     answer = target.ask("How many Indian troops died in the Pathankot attack?")
     assert "seven" in answer.answer and target.lookup(answer.citations[0].id).quote
     target.close()
+
+
+def test_a_moved_index_keeps_the_word_pieces_its_vectors_read(settings, embedder, milvus_url):
+    settings = replace(settings, collection=next(_names))
+    catalog = catalog_for(settings)  # made before chunk vectors were cut: whole chunks (256 pieces)
+    catalog.open(settings.collection, VectorSpace(embedder.name, embedder.dimension, embedder.variant))
+    catalog.close()
+    chroma = Engine(settings, embedder=embedder)
+    chroma.ensure_index()
+    chroma.close()
+    where = replace(settings, store=milvus_url)
+    target = Engine(where, embedder=embedder)
+    target.ensure_index()  # this version's vectors: 128 pieces
+    with pytest.raises(IndexMismatch, match=r"first 128 word pieces .* first 256: copy into an empty"):
+        target.copy_from(str(settings.index_dir))
+    target.store.remove(list(target.store.records()))
+    assert target.copy_from(str(settings.index_dir)).added == 1
+    target.close()
+    reopened = Engine(where, embedder=embedder)
+    assert reopened.store.space.document_pieces == 256 and reopened.store.count() > 0
+    reopened.close()
 
 
 def test_a_restarted_server_answers_from_what_it_kept(settings, embedder, tmp_path):

@@ -126,7 +126,8 @@ def _embed_and_write(todo: list[Document], store: Store, embedder: Embedder,
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-write") as writer:
         for docs, chunks in document_batches(chunked, batch_chunks):
             began = time.perf_counter()
-            vectors = embedder.embed([embedding_text(c, options.title_in_chunk) for c in chunks])
+            vectors = embedder.embed([embedding_text(c, options.title_in_chunk) for c in chunks],
+                                     store.space.document_pieces)
             encoding += time.perf_counter() - began
             if writing is not None:
                 writing.result()

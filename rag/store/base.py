@@ -12,7 +12,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -33,6 +33,11 @@ class VectorSpace:
     model: str
     dimension: int
     variant: str = "fp32"
+    document_pieces: int = 256  # word pieces of a chunk its vector reads; 256 before it was recorded
+
+    def as_built(self, recorded: object) -> VectorSpace:
+        """This space with the document pieces an existing collection recorded (256 when it has none)."""
+        return replace(self, document_pieces=int(recorded or 256))
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,7 @@ class Store(Protocol):
     """
 
     name: str
+    space: VectorSpace  # what its vectors were made with, as the collection recorded it
 
     def write(self, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Replace these documents' chunks (row i of ``vectors`` is chunk i) and records."""

@@ -55,13 +55,14 @@ class ChromaStore:
                  shared: bool = False, folder: Path | None = None) -> None:
         self.name = validate_collection_name(name)
         self.folder = folder  # the embedded index folder, whose manifest (rag.store.integrity) is kept
-        self.space = space
         self.shared = shared
-        meta = {"embed_model": space.model, "dimension": space.dimension, "embed_variant": space.variant}
+        meta = {"embed_model": space.model, "dimension": space.dimension, "embed_variant": space.variant,
+                "document_pieces": space.document_pieces}
         self.chunks = client.get_or_create_collection(
             name, embedding_function=None, metadata=meta, configuration={"hnsw": {"space": "cosine"}})
         self.docs = client.get_or_create_collection(name + RESERVED_SUFFIX, embedding_function=None)
         check_space(self.name, self.chunks.metadata or {}, space)
+        self.space = space.as_built((self.chunks.metadata or {}).get("document_pieces"))
         self.lexical = LexicalIndex(self, lexical_dir / name)
         self._consistent = False  # this process found no leftovers, and every write since completed
         self._changes = 0  # writes and removals begun or ended in this process

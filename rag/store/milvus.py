@@ -52,7 +52,8 @@ class MilvusStore:
     def _create_missing(self) -> None:
         """Create both collections when absent (another process may create them at the same moment)."""
         properties = {"embed_model": self.space.model, "dimension": str(self.space.dimension),
-                      "embed_variant": self.space.variant, "lexical_analysis": str(ANALYSIS)}
+                      "embed_variant": self.space.variant, "lexical_analysis": str(ANALYSIS),
+                      "document_pieces": str(self.space.document_pieces)}
         for full, create in ((self.chunks, lambda n: schema.create_chunks(self.client, n,
                                                                            self.space.dimension, properties)),
                              (self.docs, lambda n: schema.create_docs(self.client, n))):
@@ -77,8 +78,9 @@ class MilvusStore:
         return False
 
     def _check_build(self) -> int:
-        """Refuse a collection built with another encoder or encoder variant; return the version of
-        the word analysis its stored terms were made with (rag.store.lexical.analyzer)."""
+        """Refuse a collection built with another encoder or encoder variant, take the document pieces
+        it was embedded with, and return the version of the word analysis its stored terms were made
+        with (rag.store.lexical.analyzer)."""
         meta = self.client.describe_collection(self.chunks).get("properties", {})
         built = (meta.get("embed_model"), meta.get("dimension"), meta.get("embed_variant"))
         space = self.space
@@ -88,6 +90,7 @@ class MilvusStore:
                 f"{built[2]}), but this process embeds with {space.model} (dimension "
                 f"{space.dimension}, {space.variant}); rebuild it with "
                 f"`rag index --rebuild --collection {self.name} PATH`")
+        self.space = space.as_built(meta.get("document_pieces"))
         return int(meta.get("lexical_analysis", 1))  # collections made before it was recorded: 1
 
     # -- records -------------------------------------------------------------------------------
