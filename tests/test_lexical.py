@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+from pathlib import Path
 
 import chromadb
 import numpy as np
@@ -207,3 +208,30 @@ def assert_bm25_matches_store(engine: Engine) -> None:
         r.id: (version(r.sha256, r.title, r.date, r.chunks), r.chunks) for r in records.values()}
     expected = {c.id for c in engine.store.chunks_of(sorted(records))} if records else set()
     assert _bm25_chunk_ids(engine.store.lexical.folder) == expected
+
+
+def _open_lexical(folder: str, start, errors) -> None:
+    """In a child process: wait for the others, then open (and so create) the shared index folder."""
+    start.wait()
+    try:
+        LexicalIndex(None, Path(folder))._open()
+    except Exception as exc:  # reported to the test, which fails on any
+        errors.put(repr(exc))
+
+
+def test_processes_opening_a_missing_folder_at_once_create_it_once(tmp_path):
+    """Several `rag` processes on one Chroma server share the folder: none may empty it under another."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")  # the children only open a folder
+    for attempt in range(4):
+        folder = tmp_path / str(attempt) / "lexical" / "shared"
+        start, errors = context.Barrier(6), context.Queue()
+        openers = [context.Process(target=_open_lexical, args=(str(folder), start, errors)) for _ in range(6)]
+        for p in openers:
+            p.start()
+        for p in openers:
+            p.join(60)
+        assert [p.exitcode for p in openers] == [0] * 6
+        assert errors.empty(), errors.get()
+        assert tantivy.Index.exists(str(folder))

@@ -228,12 +228,13 @@ class LexicalIndex:
 
         if self._index is not None:
             return
-        problem = self._problem()
-        if problem:
-            if problem != "missing":
-                log.warning("lexical index %s is %s; rebuilding it from the store", self.folder, problem)
-            self._create()
-        index = tantivy.Index.open(str(self.folder))
+        with _only_one_opener(self.folder):
+            problem = self._problem()
+            if problem:
+                if problem != "missing":
+                    log.warning("lexical index %s is %s; rebuilding it from the store", self.folder, problem)
+                self._create()
+            index = tantivy.Index.open(str(self.folder))
         index.register_tokenizer(_ANALYZER, analyzer())
         self._index = index
 
@@ -265,6 +266,20 @@ class LexicalIndex:
         """A context that holds tantivy's writer, commits on success and makes the commit visible."""
         self._open()
         return _Writing(self._index)
+
+
+@contextmanager
+def _only_one_opener(folder: Path) -> Iterator[None]:
+    """Processes sharing the folder (several on one Chroma server) check and create it one at a time.
+
+    Two of them finding it missing would otherwise each empty it while the other creates it.
+    """
+    import fcntl
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{folder.name}.open-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        yield
 
 
 class _Writing:
