@@ -5,7 +5,10 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from pathlib import Path
+import os
+import subprocess
+import sys
+import time
 
 import chromadb
 import numpy as np
@@ -18,6 +21,7 @@ from hypothesis import strategies as st
 from rag.engine import Engine
 from rag.ingest.chunking import chunk_document
 from rag.ingest.loaders import sha256_text
+from rag.settings import PROJECT_ROOT
 from rag.store.base import VectorSpace
 from rag.store.chroma import ChromaStore
 from rag.store.lexical import ANALYSIS, FORMAT, LexicalIndex, version
@@ -210,28 +214,27 @@ def assert_bm25_matches_store(engine: Engine) -> None:
     assert _bm25_chunk_ids(engine.store.lexical.folder) == expected
 
 
-def _open_lexical(folder: str, start, errors) -> None:
-    """In a child process: wait for the others, then open (and so create) the shared index folder."""
-    start.wait()
-    try:
-        LexicalIndex(None, Path(folder))._open()
-    except Exception as exc:  # reported to the test, which fails on any
-        errors.put(repr(exc))
+
+OPEN_WHEN_TOLD = """
+import sys, time
+from pathlib import Path
+from rag.store.lexical import LexicalIndex
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.001)
+LexicalIndex(None, Path(sys.argv[1]))._open()
+"""
 
 
 def test_processes_opening_a_missing_folder_at_once_create_it_once(tmp_path):
     """Several `rag` processes on one Chroma server share the folder: none may empty it under another."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")  # the children only open a folder
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     for attempt in range(4):
-        folder = tmp_path / str(attempt) / "lexical" / "shared"
-        start, errors = context.Barrier(6), context.Queue()
-        openers = [context.Process(target=_open_lexical, args=(str(folder), start, errors)) for _ in range(6)]
-        for p in openers:
-            p.start()
-        for p in openers:
-            p.join(60)
-        assert [p.exitcode for p in openers] == [0] * 6
-        assert errors.empty(), errors.get()
+        folder, go = tmp_path / str(attempt) / "lexical" / "shared", tmp_path / f"go{attempt}"
+        openers = [subprocess.Popen([sys.executable, "-c", OPEN_WHEN_TOLD, str(folder), str(go)], env=env,
+                                    stderr=subprocess.PIPE, text=True) for _ in range(6)]
+        time.sleep(1.5)  # every child imported and waiting
+        go.touch()
+        failed = [err for p in openers if (err := p.communicate(timeout=60)[1]) and p.returncode]
+        assert failed == []
         assert tantivy.Index.exists(str(folder))
