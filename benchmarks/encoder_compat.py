@@ -2,10 +2,11 @@
 
     PYTHONPATH=. python benchmarks/encoder_compat.py --index COPY --collection eval-clapnq_dev-1000o150t
 
-Re-embeds every chunk of the collection (title in front, as the indexer does) with the encoder
-variant the collection was built with, and prints the cosine of each new vector to the stored one
-(min, 1st percentile, median). An encoder change that keeps existing indexes valid stays at
->= 0.9999. Opens the index read-only in spirit (no writes), but takes its folder lock: use a copy.
+Re-embeds every chunk of the collection (title in front and cut to the collection's word pieces, as
+the indexer does) with the encoder variant the collection was built with, and prints the cosine of
+each new vector to the stored one (min, 1st percentile, median). An encoder change that keeps
+existing indexes valid stays at >= 0.9999. Opens the index read-only in spirit (no writes), but takes
+its folder lock: use a copy.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def main() -> None:
     """Re-embed the collection's chunks and compare them with the stored vectors."""
     from rag.embedding import VARIANTS, Embedder
     from rag.engine import Engine
-    from rag.ingest.indexer import embedding_text
+    from rag.ingest.indexer import chunk_vectors
     from rag.settings import Settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -39,7 +40,7 @@ def main() -> None:
         encoder = next(name for name, v in VARIANTS.items() if v == variant)
         chunks = list(engine.store.all_chunks())
         stored = engine.store.embeddings([c.id for c in chunks])
-        fresh = Embedder(encoder=encoder).embed([embedding_text(c, settings.title_in_chunk) for c in chunks])
+        fresh = chunk_vectors(Embedder(encoder=encoder), engine.store, chunks, settings.title_in_chunk)
     finally:
         engine.close()
     old = np.stack([stored[c.id] for c in chunks])

@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=400, help="First N articles.")
     args = parser.parse_args()
     from rag.engine import Engine
-    from rag.ingest.indexer import embedding_text
+    from rag.ingest.indexer import chunk_vectors
     from rag.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="rag-index-profile-") as tmp:
@@ -91,9 +91,9 @@ def main() -> None:
         print(f"stalls over {1000 * STALL:.0f} ms: {len(stalls)}, {sum(e - s for s, e in stalls):.2f}s, "
               f"{inside(stalls, writes):.2f}s of them inside store writes")
         print("writes (start + seconds):", ", ".join(f"{s - began:.1f}+{e - s:.2f}" for s, e in writes))
-        inputs = [embedding_text(c, settings.title_in_chunk) for c in engine.store.all_chunks()]
+        chunks = list(engine.store.all_chunks())
         began, cpu = time.perf_counter(), cpu_seconds()
-        engine.embedder.embed(inputs, engine.store.space.document_pieces)
+        chunk_vectors(engine.embedder, engine.store, chunks, settings.title_in_chunk)
         alone, alone_cpu = time.perf_counter() - began, cpu_seconds() - cpu
         print(f"encoder alone on the same inputs: {alone:.1f}s wall, {alone_cpu:.1f}s CPU; overhead "
               f"{100 * (wall / alone - 1):+.1f}% wall, {100 * (used / alone_cpu - 1):+.1f}% CPU")

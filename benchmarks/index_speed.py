@@ -41,7 +41,7 @@ def cpu_seconds() -> float:
 def run_ours(corpus: Path, index: Path, encoder: str, size: int, overlap: int) -> dict:
     """Our pipeline through the engine; then the encoder alone, re-indexing and deletions."""
     from rag.engine import Engine
-    from rag.ingest.indexer import embedding_text
+    from rag.ingest.indexer import chunk_vectors
     from rag.settings import Settings
 
     settings = Settings.load(environ={}, index_dir=index, encoder=encoder, chunk_size=size,
@@ -58,8 +58,7 @@ def run_ours(corpus: Path, index: Path, encoder: str, size: int, overlap: int) -
     chunks = list(engine.store.all_chunks())
     texts = [c.text for c in chunks]
     began, cpu = time.perf_counter(), cpu_seconds()
-    engine.embedder.embed([embedding_text(c, settings.title_in_chunk) for c in chunks],  # what it embedded
-                          engine.store.space.document_pieces)
+    chunk_vectors(engine.embedder, engine.store, chunks, settings.title_in_chunk)  # what it embedded
     out["encoder_alone"] = time.perf_counter() - began
     out["encoder_alone_cpu"] = cpu_seconds() - cpu
     began = time.perf_counter()

@@ -43,10 +43,10 @@ class Engine:
         self._others: OrderedDict[str, Engine] = OrderedDict()
         self._others_lock = threading.Lock()
 
-    def _open_store(self) -> Store:
-        """The collection, checked against the model this process embeds with."""
+    def _open_store(self, space: VectorSpace | None = None) -> Store:
+        """The collection, checked against the model this process embeds with (or ``space``)."""
         e = self.embedder
-        space = VectorSpace(e.name, e.dimension, e.variant, DOCUMENT_PIECES)
+        space = space or VectorSpace(e.name, e.dimension, e.variant, DOCUMENT_PIECES)
         return self.catalog.open(self.settings.collection, space)
 
     @cached_property
@@ -104,14 +104,13 @@ class Engine:
                 f"collection {self.settings.collection!r} holds vectors of the first "
                 f"{self.store.space.document_pieces} word pieces of each chunk, {source} of the first "
                 f"{space.document_pieces}: copy into an empty collection, or re-embed with `rag index`")
-        self.catalog.drop(self.settings.collection)
-        self.store = self.catalog.open(self.settings.collection, space)
-        self.__dict__.pop("pipeline", None)  # its stages hold the dropped store
+        self._rebuild(space)
 
-    def _rebuild(self) -> None:
-        """Drop the collection whatever it holds (even one built with another model), then reopen it."""
+    def _rebuild(self, space: VectorSpace | None = None) -> None:
+        """Drop the collection whatever it holds (even one built with another model), then reopen it
+        (in ``space`` when given)."""
         self.catalog.drop(self.settings.collection)
-        self.store = self._open_store()
+        self.store = self._open_store(space)
         self.__dict__.pop("pipeline", None)  # its stages hold the dropped store
 
     @classmethod
@@ -130,15 +129,14 @@ class Engine:
     def repair(self) -> int:
         """Rebuild the collection's vectors from the chunk texts and records its store keeps (open the
         engine with ``for_repair``)."""
-        from rag.ingest.indexer import embedding_text
+        from rag.ingest.indexer import chunk_vectors
         from rag.store.repair import read_back, rewrite
 
         with self.write_lock:
-            s = self.settings
             chunks, records = read_back(self.store)
             self._rebuild()
-            written = rewrite(self.store, chunks, records, lambda batch: self.embedder.embed(
-                [embedding_text(c, s.title_in_chunk) for c in batch], self.store.space.document_pieces))
+            written = rewrite(self.store, chunks, records, lambda batch: chunk_vectors(
+                self.embedder, self.store, batch, self.settings.title_in_chunk))
             self.store.sync()
             return written
 

@@ -126,8 +126,7 @@ def _embed_and_write(todo: list[Document], store: Store, embedder: Embedder,
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-write") as writer:
         for docs, chunks in document_batches(chunked, batch_chunks):
             began = time.perf_counter()
-            vectors = embedder.embed([embedding_text(c, options.title_in_chunk) for c in chunks],
-                                     store.space.document_pieces)
+            vectors = chunk_vectors(embedder, store, chunks, options.title_in_chunk)
             encoding += time.perf_counter() - began
             if writing is not None:
                 writing.result()
@@ -158,6 +157,11 @@ def document_batches(chunked: list[tuple[Document, list[Chunk]]],
 def embedding_text(chunk: Chunk, title_in_chunk: bool) -> str:
     """The text the encoder sees for a chunk: optionally its title first."""
     return f"{chunk.title}\n{chunk.text}" if title_in_chunk and chunk.title else chunk.text
+
+
+def chunk_vectors(embedder: Embedder, store: Store, chunks: list[Chunk], title_in_chunk: bool):
+    """The chunks' vectors as the store's collection holds them (its cut of word pieces)."""
+    return embedder.embed([embedding_text(c, title_in_chunk) for c in chunks], store.space.document_pieces)
 
 
 def _prune(paths: list[Path], records: dict, documents: list[Document],

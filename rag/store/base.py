@@ -23,6 +23,7 @@ from rag.types import Chunk, Document, Filters, ScoredChunk
 RESERVED_SUFFIX = "__docs"
 LEASE_SECONDS = 600.0  # a pending record younger than this belongs to a writer still at work
 PENDING = "pending"
+WHOLE_WINDOW = 256  # the word pieces a chunk's vector read before collections recorded it
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,60}[a-zA-Z0-9]$")
 
 
@@ -33,11 +34,12 @@ class VectorSpace:
     model: str
     dimension: int
     variant: str = "fp32"
-    document_pieces: int = 256  # word pieces of a chunk its vector reads; 256 before it was recorded
+    document_pieces: int = WHOLE_WINDOW  # word pieces of a chunk its vector reads
 
     def as_built(self, recorded: object) -> VectorSpace:
-        """This space with the document pieces an existing collection recorded (256 when it has none)."""
-        return replace(self, document_pieces=int(recorded or 256))
+        """This space with the document pieces an existing collection recorded (the whole window when
+        it has none)."""
+        return replace(self, document_pieces=int(recorded or WHOLE_WINDOW))
 
 
 @dataclass(frozen=True)
