@@ -17,6 +17,7 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -60,9 +61,13 @@ class Int8MiniLM(MiniLM):
     """MiniLM in fp32 whose 36 linear layers run in int8 (torch's dynamic quantization); not shipped."""
 
     def __init__(self, folder: Path) -> None:
+        super().__init__(folder, "fp32")
+
+    def _trace(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        """The int8 layers, made from the loaded float weights; run op by op (a trace cannot hold
+        quantized layers that are not its own submodules)."""
         from torch.ao.quantization import quantize_dynamic
 
-        super().__init__(folder, "fp32")
         linears = torch.nn.ModuleDict()
         for name, weight in self.w.items():
             if name.startswith("encoder.") and weight.dim() == 2:  # a linear layer's (norms are 1-D)
@@ -70,6 +75,7 @@ class Int8MiniLM(MiniLM):
                 layer = linears[_key(prefix)] = torch.nn.Linear(weight.shape[1], weight.shape[0])
                 layer.weight.data, layer.bias.data = weight, self.w[prefix + "bias"]
         self.int8 = quantize_dynamic(linears, {torch.nn.Linear}, dtype=torch.qint8)
+        return self._forward
 
     def _linear(self, x: torch.Tensor, p: str) -> torch.Tensor:
         return self.int8[_key(p)](x)

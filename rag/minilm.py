@@ -11,6 +11,8 @@ tests/test_encoder.py.
 from __future__ import annotations
 
 import json
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +63,19 @@ class MiniLM:
         self.eps = config["layer_norm_eps"]
         weights = load_file(str(folder / "model.safetensors"))
         self.w = {name.removeprefix("bert."): tensor.to(DTYPES[variant]) for name, tensor in weights.items()}
+        self._graph = self._trace()
+
+    def _trace(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        """The forward pass recorded as a TorchScript graph, which runs without Python's interpreter lock.
+
+        Run op by op from Python, a forward pass stops whenever another thread holds the lock; Chroma's
+        upsert holds it for its whole write, so the indexer's encoding threads stood still while the
+        store wrote. The graph is traced once on a small batch and follows any batch shape.
+        """
+        example = pad([[101, 1000, 2000, 102], [101, 102]])
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore", DeprecationWarning)  # tracing is deprecated; torch is pinned
+            return torch.jit.trace(self._forward, example, check_trace=False)
 
     def word_pieces(self, texts: list[str], max_tokens: int | None = None) -> list[list[int]]:
         """The token ids of each text: [CLS], its word pieces (cut at MAX_TOKENS in all, or at
@@ -73,6 +88,10 @@ class MiniLM:
 
     def __call__(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Unit-length sentence vectors (in the model's dtype) of a padded batch of token ids."""
+        return self._graph(ids, mask)
+
+    def _forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The forward pass, op by op (what the graph records)."""
         hidden = self._embed(ids)
         attend = mask[:, None, None, :].bool()
         for n in range(self.layers):
