@@ -63,7 +63,7 @@ class Int8MiniLM(MiniLM):
     def __init__(self, folder: Path) -> None:
         super().__init__(folder, "fp32")
 
-    def _trace(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    def _trace(self) -> Callable[[list[tuple[torch.Tensor, torch.Tensor]]], list[torch.Tensor]]:
         """The int8 layers, made from the loaded float weights; run op by op (a trace cannot hold
         quantized layers that are not its own submodules)."""
         from torch.ao.quantization import quantize_dynamic
@@ -75,7 +75,7 @@ class Int8MiniLM(MiniLM):
                 layer = linears[_key(prefix)] = torch.nn.Linear(weight.shape[1], weight.shape[0])
                 layer.weight.data, layer.bias.data = weight, self.w[prefix + "bias"]
         self.int8 = quantize_dynamic(linears, {torch.nn.Linear}, dtype=torch.qint8)
-        return self._forward
+        return lambda batches: [self._forward(ids, mask) for ids, mask in batches]
 
     def _linear(self, x: torch.Tensor, p: str) -> torch.Tensor:
         return self.int8[_key(p)](x)
@@ -101,8 +101,8 @@ def run(config: tuple, texts: list[str]) -> tuple[np.ndarray, float, float, floa
     batches = [[pieces[i] for i in order[k:k + batch]] for k in range(0, len(order), batch)]
     padded = sum(len(b) * max(map(len, b)) for b in batches)
     began, cpu = time.perf_counter(), cpu_seconds()
-    parts = list(embedder._workers().map(embedder._forward, batches)) if workers > 1 else \
-        [embedder._forward(b) for b in batches]
+    parts = [part for done in (embedder._workers().map(embedder._forward, [[b] for b in batches])
+                               if workers > 1 else [embedder._forward(batches)]) for part in done]
     wall, cpu = time.perf_counter() - began, cpu_seconds() - cpu
     vectors = np.empty((len(texts), embedder.dimension), dtype=np.float32)
     vectors[order] = np.concatenate(parts)

@@ -68,24 +68,28 @@ class Embedder:
         order = sorted(range(len(texts)), key=lambda i: len(pieces[i]), reverse=True)
         batches = [[pieces[i] for i in order[k:k + self.batch_size]]
                    for k in range(0, len(order), self.batch_size)]
-        if len(batches) > 1 and self.workers > 1:
-            parts = list(self._workers().map(self._forward, batches))
+        # Each worker takes every n-th batch, so the shares (sorted by length) hold nearly equal work and
+        # each is one call to the encoder, which runs without the interpreter lock (rag.minilm).
+        shares = [batches[w::self.workers] for w in range(min(self.workers, len(batches)))]
+        if len(shares) > 1:
+            done = list(self._workers().map(self._forward, shares))
         else:
-            parts = [self._forward(batch) for batch in batches]
+            done = [self._forward(shares[0])]
+        parts = [done[k % len(shares)][k // len(shares)] for k in range(len(batches))]
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         vectors[order] = np.concatenate(parts)
         return vectors
 
-    def _forward(self, pieces: list[list[int]]) -> np.ndarray:
-        """Unit-length float32 embeddings of one batch of token ids."""
+    def _forward(self, batches: list[list[list[int]]]) -> list[np.ndarray]:
+        """Unit-length float32 embeddings of each batch of token ids."""
         import torch
 
         from rag.minilm import pad
 
-        ids, mask = pad(pieces)
         with torch.inference_mode():
-            vectors = self.model(ids, mask).float().numpy()
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+            out = self.model.batches([pad(pieces) for pieces in batches])
+        vectors = [v.float().numpy() for v in out]
+        return [v / np.linalg.norm(v, axis=1, keepdims=True) for v in vectors]
 
     def _workers(self) -> ThreadPoolExecutor:
         """The encoding threads, started on first use."""

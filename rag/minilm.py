@@ -65,17 +65,23 @@ class MiniLM:
         self.w = {name.removeprefix("bert."): tensor.to(DTYPES[variant]) for name, tensor in weights.items()}
         self._graph = self._trace()
 
-    def _trace(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-        """The forward pass recorded as a TorchScript graph, which runs without Python's interpreter lock.
+    def _trace(self) -> Callable[[list[tuple[torch.Tensor, torch.Tensor]]], list[torch.Tensor]]:
+        """The forward pass over a list of batches as one TorchScript call, which runs without Python's
+        interpreter lock.
 
-        Run op by op from Python, a forward pass stops whenever another thread holds the lock; Chroma's
-        upsert holds it for its whole write, so the indexer's encoding threads stood still while the
-        store wrote. The graph is traced once on a small batch and follows any batch shape.
+        Run op by op from Python, encoding stops whenever another thread holds the lock; Chroma's upsert
+        holds it for its whole write, so the indexer's encoding threads stood still while the store
+        wrote. The pass is traced once on a small batch (it follows any batch shape) and the loop over
+        batches is scripted around it, so a thread's whole share of a call runs without the lock.
         """
         example = pad([[101, 1000, 2000, 102], [101, 102]])
         with warnings.catch_warnings(), torch.inference_mode():
-            warnings.simplefilter("ignore", DeprecationWarning)  # tracing is deprecated; torch is pinned
-            return torch.jit.trace(self._forward, example, check_trace=False)
+            warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated; torch is pinned
+            return torch.jit.script(_EachBatch(torch.jit.trace(_Pass(self), example, check_trace=False)))
+
+    def batches(self, padded: list[tuple[torch.Tensor, torch.Tensor]]) -> list[torch.Tensor]:
+        """Unit-length sentence vectors (in the model's dtype) of each padded batch, in one call."""
+        return self._graph(padded)
 
     def word_pieces(self, texts: list[str], max_tokens: int | None = None) -> list[list[int]]:
         """The token ids of each text: [CLS], its word pieces (cut at MAX_TOKENS in all, or at
@@ -88,7 +94,7 @@ class MiniLM:
 
     def __call__(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Unit-length sentence vectors (in the model's dtype) of a padded batch of token ids."""
-        return self._graph(ids, mask)
+        return self._graph([(ids, mask)])[0]
 
     def _forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """The forward pass, op by op (what the graph records)."""
@@ -133,3 +139,25 @@ class MiniLM:
         total = (hidden * weights).sum(dim=1, dtype=torch.float32)
         mean = (total / weights.sum(dim=1, dtype=torch.float32).clamp(min=1e-9)).to(hidden.dtype)
         return functional.normalize(mean, p=2, dim=-1)
+
+
+class _Pass(torch.nn.Module):
+    """MiniLM's forward pass as a module, for tracing."""
+
+    def __init__(self, model: MiniLM) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.model._forward(ids, mask)
+
+
+class _EachBatch(torch.nn.Module):
+    """The traced pass applied to each batch of a list, for scripting."""
+
+    def __init__(self, one: torch.nn.Module) -> None:
+        super().__init__()
+        self.one = one
+
+    def forward(self, batches: list[tuple[torch.Tensor, torch.Tensor]]) -> list[torch.Tensor]:
+        return [self.one(ids, mask) for ids, mask in batches]
