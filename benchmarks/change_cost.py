@@ -1,7 +1,7 @@
 """What one change costs on a big index: open, add / change / delete one small document, retrieval.
 
     PYTHONPATH=. python benchmarks/change_cost.py --index /work/NAME-evalindex \\
-        --collection eval-realtimeqa_news-1000o150t
+        --collection eval-realtimeqa_news-1000o150tp128
     PYTHONPATH=. python benchmarks/change_cost.py --index /work/NAME-synth --synthetic 210000
 
 The first form uses a copy of an index that ``rag eval`` built (never the shared one). The second
@@ -43,6 +43,8 @@ for name, value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
 
 from rag.embedding import shared_embedder  # noqa: E402
 from rag.engine import Engine  # noqa: E402
+from rag.eval.data import read_eval_set  # noqa: E402
+from rag.eval.harness import EvalOptions, collection_name  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 SYNTHETIC = "synthetic-news"
@@ -136,8 +138,10 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=0, help="build a scratch collection of N chunks")
     parser.add_argument("--reps", type=int, default=3)
     args = parser.parse_args()
-    collection = args.collection or (SYNTHETIC if args.synthetic else "eval-realtimeqa_news-1000o150t")
-    settings = Settings.load(index_dir=args.index, collection=collection)
+    settings = Settings.load(index_dir=args.index)
+    collection = args.collection or (SYNTHETIC if args.synthetic else
+                                     collection_name(read_eval_set(NEWS), settings, EvalOptions()))
+    settings = replace(settings, collection=collection)
     embedder = shared_embedder(settings.embed_batch_size, settings.encoder)
     embedder.embed_query("warm up")
     engine = Engine(settings, embedder=embedder)

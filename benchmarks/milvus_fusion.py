@@ -1,7 +1,7 @@
 """Which fusion for hybrid search on Milvus: ours over Milvus's two lists, or Milvus's own rankers.
 
     PYTHONPATH=. python benchmarks/milvus_fusion.py --store milvus://127.0.0.1:19530 \
-        --set ../shared/eval/clapnq_dev [--collection eval-clapnq_dev-1000o150t]
+        --set ../shared/eval/clapnq_dev [--collection eval-clapnq_dev-1000o150tp128]
 
 The collection must hold the set's corpus (`rag eval --store ...` or `rag index --from-store`). For
 every judged query, the same dense and BM25 top-100 lists from Milvus are fused four ways: our
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,17 +50,19 @@ def main() -> None:
     from rag.engine import Engine
     from rag.eval import metrics
     from rag.eval.data import read_eval_set
+    from rag.eval.harness import EvalOptions, collection_name
     from rag.settings import Settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", required=True, help="milvus://HOST:PORT")
     parser.add_argument("--set", type=Path, required=True, help="Eval set folder.")
-    parser.add_argument("--collection", help="Default: eval-NAME-1000o150t, as rag eval names it.")
+    parser.add_argument("--collection", help="Default: the one rag eval indexes the set into.")
     args = parser.parse_args()
     os.environ.update(OFFLINE)
     eval_set = read_eval_set(args.set)
-    collection = args.collection or f"eval-{eval_set.name}-1000o150t"[:62]
-    engine = Engine(Settings.load(store=args.store, collection=collection))
+    settings = Settings.load(store=args.store)
+    collection = args.collection or collection_name(eval_set, settings, EvalOptions())
+    engine = Engine(replace(settings, collection=collection))
     judged = [q for q in eval_set.queries if eval_set.qrels.get(q.id)]
     scores: dict[str, list[float]] = {}
     for q in judged:

@@ -2,7 +2,7 @@
 
     milvus-lite server --data-dir /tmp/milvus --host 127.0.0.1 --port 19530 &
     PYTHONPATH=. python benchmarks/milvus_speed.py --store milvus://127.0.0.1:19530 \
-        [--serve-collection eval-clapnq_dev-1000o150t --serve-set ../shared/eval/clapnq_dev --servers 4]
+        [--serve-collection eval-clapnq_dev-1000o150tp128 --serve-set ../shared/eval/clapnq_dev --servers 4]
 
 Retrieval: the realtimeqa_news chunk texts and metadata with random unit vectors (as
 `query_speed.py --build synthetic`; built once into collection ``bench-news-synthetic``), or with

@@ -29,7 +29,7 @@ from rag.cli_options import (
 )
 from rag.errors import RagError
 from rag.serialize import answer_dict, lookup_dict, passage_dict
-from rag.settings import Settings
+from rag.settings import DOCUMENT_PIECE_RANGE, Settings
 from rag.store import catalog_for
 from rag.types import Answer, Filters
 
@@ -398,6 +398,8 @@ def collections(where) -> None:
 @click.option("--chunk-size", type=click.IntRange(min=100), help="Characters per chunk.")
 @click.option("--chunk-overlap", type=click.IntRange(min=0), help="Characters of overlap.")
 @click.option("--title-in-chunk/--no-title-in-chunk", default=None, help="Embed the title with each chunk.")
+@click.option("--document-pieces", type=click.IntRange(*DOCUMENT_PIECE_RANGE),
+              help="Word pieces of each chunk its vector reads (a new collection's).")
 @click.option("--fusion", type=click.Choice(["weighted", "rrf"]), help="How hybrid fuses its lists.")
 @click.option("--fusion-weight", type=click.FloatRange(0, 1), help="Dense weight in weighted fusion.")
 @click.option("--retrieval-only", is_flag=True, help="Skip answering: retrieval figures only.")
@@ -407,14 +409,15 @@ def collections(where) -> None:
               help="Write every figure (and per-query detail) to this file.")
 @store_options()
 def eval_(dataset_dir, retrievers, limit_queries, sample_queries, sample_others, k, chunk_size, chunk_overlap,
-         title_in_chunk, fusion, fusion_weight, retrieval_only, as_of_question_date,
+         title_in_chunk, document_pieces, fusion, fusion_weight, retrieval_only, as_of_question_date,
          json_file, where) -> None:
     """Measure retrieval, answers, citations and declining on an eval set (corpus, queries, qrels)."""
     from rag.eval.data import read_eval_set
     from rag.eval.harness import EvalOptions, evaluate, format_table
 
     settings = local_settings(where, chunk_size=chunk_size, chunk_overlap=chunk_overlap,
-                              title_in_chunk=title_in_chunk, fusion=fusion, fusion_weight=fusion_weight)
+                              title_in_chunk=title_in_chunk, document_pieces=document_pieces, fusion=fusion,
+                              fusion_weight=fusion_weight)
     eval_set = read_eval_set(dataset_dir)
     options = EvalOptions(tuple(dict.fromkeys(retrievers)), limit_queries, sample_queries,
                           sample_others, k, answers=not retrieval_only,

@@ -27,10 +27,6 @@ if TYPE_CHECKING:
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSION = 384
 VARIANTS = {"fast": "bf16", "exact": "fp32"}  # RAG_ENCODER -> the variant stored on collections
-# Word pieces of a chunk its vector reads ([CLS] and [SEP] included). MiniLM was trained on inputs of
-# at most 128; cut there, chunks embed in 0.57 of the encoder time of 256 and hybrid nDCG@10 holds or
-# gains on all three dev sets (benchmarks/RESULTS.md). Stored on each collection (rag.store.base).
-DOCUMENT_PIECES = 128
 
 
 class Embedder:

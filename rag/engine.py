@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 
 from rag.answer.citations import CitationLookup, resolve
-from rag.embedding import DOCUMENT_PIECES, Embedder, shared_embedder
+from rag.embedding import Embedder, shared_embedder
 from rag.errors import CollectionNotFound, IndexMismatch
 from rag.ingest.indexer import ChunkingOptions, IndexReport, Progress, index_paths
 from rag.pipeline import Event, History, Pipeline, build_pipeline
@@ -46,7 +46,7 @@ class Engine:
     def _open_store(self, space: VectorSpace | None = None) -> Store:
         """The collection, checked against the model this process embeds with (or ``space``)."""
         e = self.embedder
-        space = space or VectorSpace(e.name, e.dimension, e.variant, DOCUMENT_PIECES)
+        space = space or VectorSpace(e.name, e.dimension, e.variant, self.settings.vector_pieces)
         return self.catalog.open(self.settings.collection, space)
 
     @cached_property

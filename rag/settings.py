@@ -7,7 +7,7 @@ Modes are enumerations: an unknown value is refused with the list of valid ones,
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import Field, dataclass, fields, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -47,6 +47,7 @@ class LLMKind(StrEnum):
 
 
 LLM_CHOICES = "extractive, openai or gguf:PATH"
+DOCUMENT_PIECE_RANGE = (16, 256)  # 256: MiniLM's window (rag.minilm.MAX_TOKENS); it reads no more
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -64,6 +65,9 @@ class Settings:
     top_k: int = 5
     embed_batch_size: int = 16  # texts per encoder pass: 1-5% less CPU than 32 (encoder_speed.py)
     encoder: Encoder = Encoder.FAST
+    # Word pieces of a chunk its vector reads ([CLS] and [SEP] included), for collections made from now
+    # on; a collection keeps the number it was made with. None: by retriever (vector_pieces).
+    document_pieces: int | None = None
     max_file_bytes: int = 20 * 1024 * 1024  # larger files are skipped and reported
     index_batch: int = 1024  # chunks per encoder call and store write while indexing
     retriever: RetrieverKind = RetrieverKind.HYBRID
@@ -93,11 +97,29 @@ class Settings:
             object.__setattr__(self, name, _member(name, getattr(self, name), kind))
         llm_kind(self.llm)
         object.__setattr__(self, "rerank", tuple(self.rerank))
+        low, high = DOCUMENT_PIECE_RANGE
+        if self.document_pieces is not None and not low <= self.document_pieces <= high:
+            raise InvalidSetting(f"RAG_DOCUMENT_PIECES (--document-pieces) must be between {low} and {high}; "
+                                 f"got {self.document_pieces}")
 
     @property
     def documents_root(self) -> Path:
         """The folder holding the index: files under it get ids from their path relative to it."""
         return self.index_dir.expanduser().resolve().parent
+
+    @property
+    def vector_pieces(self) -> int:
+        """The word pieces of each chunk a new collection's vectors read: document_pieces when set.
+
+        Else 128 where BM25 reads the whole chunk beside the vector (hybrid, lexical): MiniLM was trained
+        on inputs of at most 128, chunks embed in 0.57 of the encoder time of 256, and hybrid nDCG@10
+        holds or gains on all three dev sets. Dense retrieval alone has nothing that reads the rest of
+        the chunk (cut at 128 it loses 0.014 nDCG@10 on news, 0.007 on clapnq), so it embeds the whole
+        window. Figures: benchmarks/RESULTS.md.
+        """
+        if self.document_pieces is not None:
+            return self.document_pieces
+        return DOCUMENT_PIECE_RANGE[1] if self.retriever is RetrieverKind.DENSE else 128
 
     @property
     def llm_kind(self) -> LLMKind:
@@ -112,7 +134,7 @@ class Settings:
         for field in fields(cls):
             raw = env.get(f"RAG_{field.name.upper()}")
             if raw not in (None, ""):
-                values[field.name] = _coerce(field.name, raw, type(getattr(cls, field.name, "")))
+                values[field.name] = _coerce(field.name, raw, _kind(cls, field))
         values.update({k: v for k, v in overrides.items() if v is not None})
         for name in ("index_dir", "seeds_dir", "data_dir"):
             if name in values:
@@ -135,6 +157,14 @@ def _member(name: str, value: object, kind: type[StrEnum]) -> StrEnum:
     except ValueError:
         valid = ", ".join(m.value for m in kind)
         raise InvalidSetting(f"RAG_{name.upper()} (--{name}) must be one of {valid}; got {value!r}") from None
+
+
+def _kind(cls: type, field: Field) -> type:
+    """The type an environment string becomes: the default's; for an optional number, the number's."""
+    default = getattr(cls, field.name, "")
+    if default is None:
+        return {"int | None": int, "float | None": float}.get(str(field.type), str)
+    return type(default)
 
 
 def _coerce(name: str, raw: str, kind: type) -> object:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from rag.embedding import DOCUMENT_PIECES, Embedder, RememberingEmbedder
+from rag.embedding import Embedder, RememberingEmbedder
 from rag.engine import Engine
 from rag.errors import IndexMismatch
 from rag.ingest.indexer import embedding_text
@@ -139,13 +142,13 @@ def _stored_and_expected(engine: Engine, folder) -> tuple[np.ndarray, np.ndarray
     text = embedding_text(chunk, engine.settings.title_in_chunk)
     assert len(engine.embedder.model.word_pieces([text])[0]) > 150
     stored = engine.store.embeddings([chunk.id])[chunk.id]
-    return stored, engine.embedder.embed([text])[0], engine.embedder.embed([text], DOCUMENT_PIECES)[0]
+    return stored, engine.embedder.embed([text])[0], engine.embedder.embed([text], 128)[0]
 
 
 def test_chunks_are_embedded_from_their_first_128_word_pieces_and_the_collection_records_it(
         engine, tmp_path):
     stored, whole, cut = _stored_and_expected(engine, tmp_path)
-    assert DOCUMENT_PIECES == 128 and engine.store.space.document_pieces == 128
+    assert engine.settings.vector_pieces == 128 and engine.store.space.document_pieces == 128
     assert engine.store.chunks.metadata["document_pieces"] == 128
     assert stored @ cut > 0.9999 and stored @ whole < 0.98
 
@@ -154,15 +157,25 @@ def test_a_collection_made_before_the_cut_goes_on_embedding_whole_chunks(setting
     catalog = catalog_for(settings)  # as an earlier version made it: 256 pieces, the default space
     catalog.open(settings.collection, VectorSpace(embedder.name, embedder.dimension, embedder.variant))
     catalog.close()
-    engine = Engine(settings, embedder=embedder)
-    try:
-        stored, whole, cut = _stored_and_expected(engine, tmp_path)
+    _assert_whole_chunks_embedded(Engine(settings, embedder=embedder), tmp_path)
+
+
+@pytest.mark.parametrize("change", [{"document_pieces": 256}, {"retriever": "dense"}])
+def test_a_collection_made_to_embed_whole_chunks_keeps_that_cut(settings, embedder, tmp_path, change):
+    whole_chunks = replace(settings, **change)
+    _assert_whole_chunks_embedded(Engine(whole_chunks, embedder=embedder), tmp_path)
+    with closing(Engine(settings, embedder=embedder)) as reopened:  # the default cut (128) leaves it
+        assert reopened.store.space.document_pieces == 256
+
+
+def _assert_whole_chunks_embedded(engine: Engine, folder) -> None:
+    """The engine's collection holds the vector of a whole chunk, not of its first 128 pieces."""
+    with closing(engine):
+        stored, whole, cut = _stored_and_expected(engine, folder)
         assert engine.store.space.document_pieces == 256
         assert stored @ whole > 0.9999 and stored @ cut < 0.98
-    finally:
-        engine.close()
 
 
 def test_a_space_without_a_recorded_cut_is_the_whole_window():
-    space = VectorSpace("m", 3, "bf16", DOCUMENT_PIECES)
+    space = VectorSpace("m", 3, "bf16", 128)
     assert space.as_built(None).document_pieces == 256 and space.as_built(128) == space

@@ -89,6 +89,16 @@ def test_the_second_run_reuses_the_index(tmp_path):
     assert "indexing" in first.stderr and "indexing" not in second.stderr  # nothing to embed
 
 
+def test_another_cut_is_measured_on_its_own_collection(tmp_path):
+    first = run_rag("eval", str(SEED_SET), "--index", str(tmp_path), "--retrieval-only",
+                    "--retriever", "dense")
+    whole = run_rag("eval", str(SEED_SET), "--index", str(tmp_path), "--retrieval-only",
+                    "--retriever", "dense", "--document-pieces", "256")
+    assert first.returncode == 0 and whole.returncode == 0, whole.stderr[-2000:]
+    assert "collection eval-seeds-1000o150tp128" in first.stdout
+    assert "collection eval-seeds-1000o150tp256" in whole.stdout and "indexing" in whole.stderr
+
+
 def test_a_folder_that_is_not_an_eval_set_is_one_clear_error(tmp_path):
     done = run_rag("eval", str(tmp_path), "--index", str(tmp_path / "index"))
     assert done.returncode == 1

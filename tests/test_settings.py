@@ -55,6 +55,19 @@ def test_numbers_and_lists_are_parsed():
         Settings.load({"RAG_TOP_K": "many"})
 
 
+def test_the_cut_of_chunk_vectors_follows_the_retriever_unless_set():
+    assert Settings.load({}).vector_pieces == 128  # hybrid: BM25 reads the rest of each chunk
+    assert Settings.load({"RAG_RETRIEVER": "lexical"}).vector_pieces == 128
+    assert Settings.load({"RAG_RETRIEVER": "dense"}).vector_pieces == 256  # nothing else reads it
+    assert Settings.load({"RAG_RETRIEVER": "dense", "RAG_DOCUMENT_PIECES": "96"}).vector_pieces == 96
+
+
+@pytest.mark.parametrize("raw", ["8", "512"])
+def test_a_cut_outside_the_encoders_window_is_refused(raw):
+    with pytest.raises(InvalidSetting, match=f"RAG_DOCUMENT_PIECES .* must be between 16 and 256; got {raw}"):
+        Settings.load({"RAG_DOCUMENT_PIECES": raw})
+
+
 def test_an_unknown_rerank_stage_is_refused_when_the_pipeline_is_built(engine):
     with pytest.raises(InvalidRequest, match="unknown RAG_RERANK stage 'magic'"):
         build_pipeline(replace(engine.settings, rerank=("magic",)), engine.store, engine.embedder)

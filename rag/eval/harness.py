@@ -50,10 +50,11 @@ class QueryResult:
 
 
 def collection_name(eval_set: EvalSet, settings: Settings, options: EvalOptions) -> str:
-    """The collection an eval set is indexed into: one per dataset, chunking and corpus subset."""
+    """The collection an eval set is indexed into: one per dataset, chunking, cut and corpus subset."""
     title = "t" if settings.title_in_chunk else ""
     sample = f"-s{options.sample_others}" if options.sample_others is not None else ""
-    return f"eval-{eval_set.name}-{settings.chunk_size}o{settings.chunk_overlap}{title}{sample}"[:62]
+    chunking = f"{settings.chunk_size}o{settings.chunk_overlap}{title}p{settings.vector_pieces}"
+    return f"eval-{eval_set.name}-{chunking}{sample}"[:62]
 
 
 def corpus_path(eval_set: EvalSet, settings: Settings, options: EvalOptions, name: str) -> Path:
