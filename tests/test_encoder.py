@@ -108,14 +108,14 @@ def test_encoding_goes_on_while_another_thread_holds_the_interpreter_lock(embedd
     def encode() -> None:
         entered.set()
         with torch.inference_mode():
-            embedder.model.batches([batch] * 3)  # a worker's share of a call: several batches
+            embedder.model.batches([batch] * 2)  # a worker's share of a call: several batches
         finished.append(time.perf_counter())
 
     worker = threading.Thread(target=encode)
     worker.start()
     entered.wait()
     time.sleep(0.05)  # lets the worker into its first batch
-    ctypes.PyDLL(None).sleep(2)  # libc's sleep through PyDLL: the lock stays held for 2 s
+    ctypes.PyDLL(None).sleep(4)  # libc's sleep through PyDLL: the lock stays held (long: a busy machine)
     released = time.perf_counter()
     worker.join()
     assert finished[0] - released < 0.1  # run from Python, batch by batch, most of the share was left
