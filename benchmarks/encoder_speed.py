@@ -101,8 +101,11 @@ def run(config: tuple, texts: list[str]) -> tuple[np.ndarray, float, float, floa
     batches = [[pieces[i] for i in order[k:k + batch]] for k in range(0, len(order), batch)]
     padded = sum(len(b) * max(map(len, b)) for b in batches)
     began, cpu = time.perf_counter(), cpu_seconds()
-    parts = [part for done in (embedder._workers().map(embedder._forward, [[b] for b in batches])
-                               if workers > 1 else [embedder._forward(batches)]) for part in done]
+    if workers > 1:  # batch by batch, whichever worker is free takes the next
+        done = embedder._workers().map(embedder._forward, [[batch] for batch in batches])
+    else:
+        done = [embedder._forward(batches)]
+    parts = [part for share in done for part in share]
     wall, cpu = time.perf_counter() - began, cpu_seconds() - cpu
     vectors = np.empty((len(texts), embedder.dimension), dtype=np.float32)
     vectors[order] = np.concatenate(parts)

@@ -92,10 +92,6 @@ class MiniLM:
         # the same as the tokenizer's own truncation at max_tokens: [CLS] + first pieces + [SEP]
         return [i if len(i) <= max_tokens else i[:max_tokens - 1] + i[-1:] for i in ids]
 
-    def __call__(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Unit-length sentence vectors (in the model's dtype) of a padded batch of token ids."""
-        return self._graph([(ids, mask)])[0]
-
     def _forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """The forward pass, op by op (what the graph records)."""
         hidden = self._embed(ids)

@@ -214,7 +214,6 @@ def assert_bm25_matches_store(engine: Engine) -> None:
     assert _bm25_chunk_ids(engine.store.lexical.folder) == expected
 
 
-
 OPEN_WHEN_TOLD = """
 import sys, time
 from pathlib import Path
